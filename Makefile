@@ -1,0 +1,42 @@
+# GAN Book: set-up, build, serve, test and benchmark with one command each.
+# Every target creates .venv and installs the project first when needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_FLAGS := -c constraints.txt
+ADDR ?= 127.0.0.1:8000
+
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: setup build serve test bench clean browser
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip $(PIP_FLAGS) 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -m pip install --quiet $(PIP_FLAGS) -e ".[docs,test]" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import gan_book, torch, mkdocs_jupyter, markdown_exec, playwright"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+browser:
+	bash scripts/ensure-chromium.sh
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr $(ADDR)
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf site .cache .pytest_cache .hypothesis

@@ -1,0 +1,41 @@
+// MathJax 3 configuration for the book. Loaded before the vendored MathJax file.
+// Only elements that carry math are scanned: arithmatex output in the chapters and
+// the Markdown cells of the executed lab notebooks (which keep $...$ delimiters).
+window.MathJax = {
+  tex: {
+    inlineMath: [["\\(", "\\)"], ["$", "$"]],
+    displayMath: [["\\[", "\\]"], ["$$", "$$"]],
+    processEscapes: true,
+    processEnvironments: true,
+    tags: "ams",
+  },
+  options: {
+    ignoreHtmlClass: ".*|",
+    processHtmlClass: "arithmatex|jp-RenderedMarkdown",
+    // The accessibility explorer would load extra files; the book does not ship them.
+    enableMenu: false,
+  },
+  svg: { fontCache: "global" },
+  startup: {
+    pageReady: () => MathJax.startup.defaultPageReady().then(() => {
+      document.documentElement.dataset.mathTypeset = "done";
+    }),
+  },
+};
+
+// Material's instant navigation swaps the page content without a reload, so typeset
+// again after every page change.
+if (typeof document$ !== "undefined") {
+  document$.subscribe(() => {
+    if (!window.MathJax || !MathJax.startup || !MathJax.typesetPromise) {
+      return;
+    }
+    delete document.documentElement.dataset.mathTypeset;
+    MathJax.startup.output.clearCache();
+    MathJax.typesetClear();
+    MathJax.texReset();
+    MathJax.typesetPromise().then(() => {
+      document.documentElement.dataset.mathTypeset = "done";
+    });
+  });
+}

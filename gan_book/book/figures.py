@@ -1,0 +1,102 @@
+"""Figure helpers: matplotlib figures embedded in the built pages.
+
+Executed blocks call `show(fig, caption)`, which prints the figure as inline SVG (or
+as a PNG data URI for pixel images), so the page needs no separate image file and the
+build cannot lose one. SVG output is made reproducible: a fixed hash salt and no date,
+so an unchanged figure gives byte-identical HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+BOOK_STYLE = {
+    "figure.figsize": (6.4, 3.6),
+    "figure.dpi": 100,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "legend.frameon": False,
+    # Text stays text in the SVG: smaller files, and the reader's own fonts render it.
+    "svg.fonttype": "none",
+    "svg.hashsalt": "gan-book",
+}
+
+plt.rcParams.update(BOOK_STYLE)
+
+# Colours used for the same roles in every chapter.
+DATA_COLOR = "#1f77b4"
+GENERATOR_COLOR = "#d62728"
+DISCRIMINATOR_COLOR = "#2ca02c"
+
+
+def figure(*, ncols: int = 1, nrows: int = 1, width: float | None = None,
+           height: float | None = None) -> tuple[Figure, object]:
+    """Create a figure with the book's style and return (figure, axes)."""
+    default_width, default_height = BOOK_STYLE["figure.figsize"]
+    fig, axes = plt.subplots(
+        nrows, ncols,
+        figsize=(width or default_width, height or default_height),
+        layout="constrained",
+    )
+    return fig, axes
+
+
+def to_svg(fig: Figure) -> str:
+    """Render `fig` as an SVG document string without the XML prologue."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def to_png_data_uri(fig: Figure, *, dpi: int = 100) -> str:
+    """Render `fig` as a PNG and return it as a `data:` URI."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def figure_html(fig: Figure, caption: str, *, raster: bool = False) -> str:
+    """Return the HTML of a captioned figure and close `fig`."""
+    label = html.escape(caption, quote=True)
+    if raster:
+        body = f'<img src="{to_png_data_uri(fig)}" alt="{label}">'
+    else:
+        svg = to_svg(fig).replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+        body = svg
+    plt.close(fig)
+    return (
+        f'<figure class="gb-figure">{body}'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def show(fig: Figure, caption: str, *, raster: bool = False) -> None:
+    """Print `fig` as a captioned figure for a `html="1"` executed block.
+
+    Outside the book build (for example when a reader runs the block in a terminal)
+    this prints the HTML too, which is harmless; call `fig.savefig` to keep a file.
+    """
+    print(figure_html(fig, caption, raster=raster))
+
+
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    """Return a Markdown table; print it from a block without `html="1"`."""
+    def line(cells: list[object]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", r"\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)])

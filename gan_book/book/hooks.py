@@ -1,0 +1,72 @@
+"""MkDocs hooks of the book build (listed under `hooks:` in mkdocs.yml).
+
+* Key mkdocs-jupyter's executed-notebook cache by the `gan_book` source and the library
+  versions too, so an edit to the package re-executes the labs while a rebuild with
+  nothing changed re-executes none.
+* Remove the MathJax 2 loader that mkdocs-jupyter writes into notebook pages (it points
+  at a CDN); the site's own MathJax 3 typesets those pages.
+* Write each lab's `.ipynb` next to its page, for the download link in the lab.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+
+log = logging.getLogger("mkdocs.hooks.gan_book")
+
+MATHJAX_MARKER = "gan-book-site-mathjax"
+_NOTEBOOK_MATHJAX = re.compile(
+    r'<script src="' + MATHJAX_MARKER + r'">\s*</script>'
+    r'|<script type="text/x-mathjax-config">.*?</script>',
+    re.DOTALL,
+)
+
+
+def _package_fingerprint() -> str:
+    import matplotlib
+    import numpy
+    import scipy
+    import torch
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    for module in (numpy, scipy, torch, matplotlib):
+        digest.update(f"{module.__name__}={module.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def on_config(config):
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and jupyter.config["cache"]:
+        base = Path(config.config_file_path).parent / ".cache" / "mkdocs-jupyter"
+        jupyter.config["cache_dir"] = str(base / _package_fingerprint())
+    return config
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri.startswith("labs/"):
+        output, count = _NOTEBOOK_MATHJAX.subn("", output)
+        if count:
+            log.debug("removed %d notebook MathJax tags from %s", count, page.file.src_uri)
+    return output
+
+
+def on_post_build(config):
+    import jupytext
+
+    docs = Path(config.docs_dir)
+    site = Path(config.site_dir)
+    for source in sorted((docs / "labs").glob("*.py")):
+        notebook = jupytext.read(source)
+        notebook.metadata.pop("jupytext", None)
+        target = site / "labs" / source.stem / f"{source.stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(notebook, target, fmt="ipynb")
