@@ -1,8 +1,10 @@
 """Figure helpers: matplotlib figures embedded in the built pages.
 
-Executed blocks call `show(fig, caption)`, which prints the figure as inline SVG (or
-as a PNG data URI for pixel images), so the page needs no separate image file and the
-build cannot lose one. SVG output is made reproducible: a fixed hash salt and no date,
+Executed blocks end with `print(figure_html(fig, caption))`, which embeds the figure as
+inline SVG (or as a PNG data URI for pixel images), so the page needs no separate image
+file and the build cannot lose one. The block itself must call `print`: markdown-exec
+captures the output of `print` calls made in the block, not of those made inside
+imported modules. SVG output is made reproducible: a fixed hash salt and no date,
 so an unchanged figure gives byte-identical HTML.
 """
 
@@ -83,15 +85,6 @@ def figure_html(fig: Figure, caption: str, *, raster: bool = False) -> str:
         f'<figure class="gb-figure">{body}'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
-
-
-def show(fig: Figure, caption: str, *, raster: bool = False) -> None:
-    """Print `fig` as a captioned figure for a `html="1"` executed block.
-
-    Outside the book build (for example when a reader runs the block in a terminal)
-    this prints the HTML too, which is harmless; call `fig.savefig` to keep a file.
-    """
-    print(figure_html(fig, caption, raster=raster))
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
