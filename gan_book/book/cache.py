@@ -141,12 +141,17 @@ def _canonical(value: Any) -> Any:
         return [_canonical(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _canonical(item) for key, item in sorted(value.items())}
+    if hasattr(value, "dist") and hasattr(value, "args") and hasattr(value, "kwds"):
+        # A frozen scipy.stats distribution is identified by its family and parameters.
+        return {"distribution": value.dist.name, "args": _canonical(list(value.args)),
+                "kwds": _canonical(dict(value.kwds))}
     if hasattr(value, "__dataclass_fields__"):
         fields = {name: getattr(value, name) for name in value.__dataclass_fields__}
         return {"dataclass": type(value).__qualname__, "fields": _canonical(fields)}
     raise TypeError(
         f"cannot build a cache key from an argument of type {type(value).__name__}; "
-        "pass numbers, strings, tuples, lists, dicts, numpy arrays, dataclasses or Paths"
+        "pass numbers, strings, tuples, lists, dicts, numpy arrays, dataclasses, frozen "
+        "scipy.stats distributions or Paths"
     )
 
 
