@@ -23,13 +23,19 @@ ASSETS = ("javascripts", "stylesheets")
 
 
 def build_pages(pages: list[Path], site_dir: Path, workdir: Path) -> subprocess.CompletedProcess:
-    """Build `pages` (paths under docs/) with the project's configuration into `site_dir`."""
+    """Build `pages` with the project's configuration into `site_dir`.
+
+    Pages under docs/ keep their place in the site; other pages go to its top level.
+    """
     docs = workdir / "docs"
     for asset in ASSETS:
         shutil.copytree(ROOT / "docs" / asset, docs / asset)
     nav = []
     for page in pages:
-        relative = page.resolve().relative_to(ROOT / "docs")
+        source = page.resolve()
+        # A page outside docs/ (a test's temporary page) goes to the top of the site.
+        inside = source.is_relative_to(ROOT / "docs")
+        relative = source.relative_to(ROOT / "docs") if inside else Path(source.name)
         (docs / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(page, docs / relative)
         nav.append(f"  - {relative.as_posix()}")

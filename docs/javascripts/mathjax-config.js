@@ -24,18 +24,22 @@ window.MathJax = {
 };
 
 // Material's instant navigation swaps the page content without a reload, so typeset
-// again after every page change.
+// again after every page change. Chaining on startup.promise keeps typesetting calls
+// in order and waits for MathJax to finish starting on the first page.
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
-    if (!window.MathJax || !MathJax.startup || !MathJax.typesetPromise) {
-      return;
+    if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) {
+      return;  // MathJax has not loaded yet: its own start-up typesets this page.
     }
     delete document.documentElement.dataset.mathTypeset;
-    MathJax.startup.output.clearCache();
-    MathJax.typesetClear();
-    MathJax.texReset();
-    MathJax.typesetPromise().then(() => {
-      document.documentElement.dataset.mathTypeset = "done";
-    });
+    MathJax.startup.promise = MathJax.startup.promise
+      .then(() => {
+        MathJax.typesetClear();
+        MathJax.texReset();
+        return MathJax.typesetPromise();
+      })
+      .then(() => {
+        document.documentElement.dataset.mathTypeset = "done";
+      });
   });
 }

@@ -46,8 +46,9 @@ def on_config(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None and jupyter.config["cache"]:
-        base = Path(config.config_file_path).parent / ".cache" / "mkdocs-jupyter"
-        jupyter.config["cache_dir"] = str(base / _package_fingerprint())
+        from gan_book.book.cache import cache_dir
+
+        jupyter.config["cache_dir"] = str(cache_dir() / "notebooks" / _package_fingerprint())
     return config
 
 

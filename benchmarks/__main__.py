@@ -1,0 +1,101 @@
+"""Run the benchmarks and record their results in benchmarks/results.json.
+
+Usage: python -m benchmarks [NAME ...]   (default: every benchmarks/*.py module)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results.json"
+
+
+def available() -> list[str]:
+    return sorted(path.stem for path in HERE.glob("*.py") if not path.stem.startswith("_"))
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+uncommitted" if dirty.strip() else "")
+
+
+def hardware() -> dict:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory_gib = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": model, "cores": usable, "memory_gib": memory_gib,
+            "machine": platform.machine(), "python": platform.python_version()}
+
+
+def load_results() -> dict:
+    if RESULTS.exists():
+        return json.loads(RESULTS.read_text(encoding="utf-8"))
+    return {"benchmarks": {}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run GAN Book's benchmarks.")
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {available()})")
+    args = parser.parse_args()
+    names = args.names or available()
+    unknown = sorted(set(names) - set(available()))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; available: {available()}")
+
+    results = load_results()
+    for name in names:
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"running benchmark {name}: {module.TITLE}", file=sys.stderr)
+        start = time.perf_counter()
+        table = module.run()
+        entry = {
+            "title": module.TITLE,
+            "columns": table["columns"],
+            "rows": table["rows"],
+            "notes": table.get("notes", ""),
+            "commit": commit(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "hardware": hardware(),
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        results["benchmarks"][name] = entry
+        # Write after every benchmark, so an interrupted run keeps what it measured.
+        temporary = RESULTS.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, RESULTS)
+        print(f"  done in {entry['seconds']} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
