@@ -10,6 +10,8 @@ ADDR ?= 127.0.0.1:8000
 
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
+# Material prints a banner about its successor on every build; it is not a warning.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup build serve test bench clean browser
 
