@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS := -c constraints.txt
 ADDR ?= 127.0.0.1:8000
 
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 # Material prints a banner about its successor on every build; it is not a warning.
 export NO_MKDOCS_2_WARNING := 1

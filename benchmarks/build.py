@@ -36,7 +36,7 @@ def _timed_build(site_dir: Path, environment: dict) -> float:
 def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="gan-book-bench-") as workdir:
         environment = dict(os.environ, GAN_BOOK_CACHE_DIR=str(Path(workdir) / "cache"),
-                           MPLBACKEND="Agg", NO_MKDOCS_2_WARNING="1")
+                           NO_MKDOCS_2_WARNING="1")
         cold = _timed_build(Path(workdir) / "site-cold", environment)
         warm = _timed_build(Path(workdir) / "site-warm", environment)
     return {

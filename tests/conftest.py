@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_environment() -> dict[str, str]:
-    return dict(os.environ, MPLBACKEND="Agg", NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0")
+    return dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
 // MathJax 3 configuration for the book. Loaded before the vendored MathJax file.
 // Only elements that carry math are scanned: arithmatex output in the chapters and
 // the Markdown cells of the executed lab notebooks (which keep $...$ delimiters).
+// MathJax passes "ignore" on to the descendants of an ignored element, and an element
+// of processHtmlClass clears it for its own subtree. Ignoring Material's page
+// containers (not every class, as ".*|" would) keeps the notebook cells' paragraphs,
+// which have no class, inside the processed subtree.
 window.MathJax = {
   tex: {
     inlineMath: [["\\(", "\\)"], ["$", "$"]],
@@ -10,7 +14,7 @@ window.MathJax = {
     tags: "ams",
   },
   options: {
-    ignoreHtmlClass: ".*|",
+    ignoreHtmlClass: "md-header|md-container|md-dialog|md-search",
     processHtmlClass: "arithmatex|jp-RenderedMarkdown",
     // The accessibility explorer would load extra files; the book does not ship them.
     enableMenu: false,

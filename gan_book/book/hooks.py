@@ -3,8 +3,8 @@
 * Key mkdocs-jupyter's executed-notebook cache by the `gan_book` source and the library
   versions too, so an edit to the package re-executes the labs while a rebuild with
   nothing changed re-executes none.
-* Remove the MathJax 2 loader that mkdocs-jupyter writes into notebook pages (it points
-  at a CDN); the site's own MathJax 3 typesets those pages.
+* Remove the MathJax 2 loader and the mermaid loader that mkdocs-jupyter writes into
+  notebook pages (both point at a CDN); the site's own MathJax 3 typesets those pages.
 * Write each lab's `.ipynb` next to its page, for the download link in the lab.
 """
 
@@ -24,6 +24,10 @@ _NOTEBOOK_MATHJAX = re.compile(
     r'|<script type="text/x-mathjax-config">.*?</script>',
     re.DOTALL,
 )
+# nbconvert's template imports mermaid from a CDN when a notebook has a diagram; the
+# labs have none, and the book must not load code from another host.
+_NOTEBOOK_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>',
+                               re.DOTALL)
 
 
 def _package_fingerprint() -> str:
@@ -43,7 +47,10 @@ def _package_fingerprint() -> str:
 
 
 def on_config(config):
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # The lab notebooks' kernels inherit this environment. A forced backend such as Agg
+    # would stop their figures from being embedded, so leave the choice to ipykernel;
+    # the chapters' figure helpers select Agg themselves.
+    os.environ.pop("MPLBACKEND", None)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None and jupyter.config["cache"]:
         from gan_book.book.cache import cache_dir
@@ -55,8 +62,9 @@ def on_config(config):
 def on_post_page(output, page, config):
     if page.file.src_uri.startswith("labs/"):
         output, count = _NOTEBOOK_MATHJAX.subn("", output)
-        if count:
-            log.debug("removed %d notebook MathJax tags from %s", count, page.file.src_uri)
+        output, mermaid_count = _NOTEBOOK_MERMAID.subn("", output)
+        log.debug("removed %d MathJax and %d mermaid tags from %s", count, mermaid_count,
+                  page.file.src_uri)
     return output
 
 
