@@ -133,6 +133,18 @@ def test_no_external_scripts_styles_or_fonts(built_site):
             assert not is_external(url), f"{stylesheet.relative_to(built_site)} loads {url}"
 
 
+def test_labs_are_offered_as_notebooks_with_their_figures(built_site):
+    labs = sorted((ROOT / "docs" / "labs").glob("*.py"))
+    assert labs, "the book has no lab notebooks"
+    for lab in labs:
+        folder = built_site / "labs" / lab.stem
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        assert (folder / f"{lab.stem}.ipynb").is_file(), f"{lab.name}: no .ipynb download"
+        assert f'href="{lab.stem}.ipynb"' in page, f"{lab.name}: no link to the download"
+        if "plt.show()" in lab.read_text(encoding="utf-8"):
+            assert "data:image/png;base64," in page, f"{lab.name}: its figures are missing"
+
+
 def test_math_is_served_from_the_site(built_site):
     assert (built_site / "javascripts/vendor/mathjax/tex-svg-full.js").is_file()
     assert (built_site / "javascripts/vendor/mathjax/LICENSE").is_file()

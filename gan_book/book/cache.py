@@ -49,7 +49,12 @@ def cache_dir() -> Path:
 
 
 def _module_file(module_name: str) -> Path | None:
-    spec = importlib.util.find_spec(module_name)
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except ModuleNotFoundError:
+        # `from gan_book.x import name` yields the candidate `gan_book.x.name`, which is
+        # not a module when x is a plain module.
+        return None
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         return None
     return Path(spec.origin)
