@@ -27,6 +27,7 @@ The contrast case with $\dim z = \dim x = 1$ uses the 1-D LS-GAN model of
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from dataclasses import dataclass
 
@@ -37,16 +38,15 @@ from scipy import integrate, optimize, special, stats
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from gan_book.lsgan1d.model import data_density, generator_density, latent_density
 
 LOG_2 = math.log(2.0)
 
 # The smooth family approaches its supremum 0 at the rate zeta(3/2) * s.
 SMOOTH_FAMILY_RATE = float(special.zeta(1.5))
 
-# A Hoeffding interval is only useful when it is narrower than the range [0, log 2] of
-# the terms it averages; Monte Carlo estimates of the score-function derivative use a
-# normal approximation, which needs at least this many samples to be trusted.
+# The score-function terms of the derivative estimate have heavy tails, so its
+# normal-approximation interval is only used from this many samples on. The threshold
+# is a convention, not a computed bound.
 MIN_NORMAL_APPROXIMATION_SAMPLES = 1000
 
 
@@ -217,9 +217,9 @@ def smooth_family_value(s: float, *, terms: int = 2000) -> float:
     $\mathbb E_u \log(1 - e^{-u^2/2s^2})$ with $u \sim \mathcal N(0, 1)$ the signed
     distance to the line. Expanding $\log(1 - y) = -\sum_k y^k/k$ and
     $\mathbb E\, e^{-k u^2/2s^2} = s/\sqrt{s^2 + k}$ gives the series. The first `terms`
-    terms are summed; the rest is replaced by the integral of the summand from
-    `terms + 1/2` to infinity plus the Euler-Maclaurin midpoint correction $f'/24$ there,
-    which leaves an error of order `terms ** -4.5`.
+    terms are summed. The rest is replaced by the integral of the summand from
+    `terms + 1/2` to infinity plus the Euler-Maclaurin midpoint correction $f'/24$ there.
+    The remaining error is of order `terms ** -4.5`.
     """
     s = _positive("s", s)
     terms = _count("terms", terms, 10, "the tail estimate needs a few exact terms first")
@@ -237,8 +237,8 @@ def smooth_family_value_quadrature(s: float) -> float:
     r"""Return $\mathbb E_u \log(1 - e^{-u^2/2s^2})$, $u \sim \mathcal N(0,1)$, by adaptive quadrature.
 
     The argument `s` is the width $s > 0$. This is the direct numerical integral behind
-    `smooth_family_value`; the integrand has an integrable logarithmic singularity at
-    $u = 0$, which the split at $u = s$ isolates.
+    `smooth_family_value`. The integrand has an integrable logarithmic singularity at
+    $u = 0$, and the split at $u = s$ isolates it.
     """
     s = _positive("s", s)
 
@@ -481,8 +481,8 @@ def noisy_jensen_shannon_monte_carlo(theta: float, sigma: float, n_samples: int,
     Uses $\mathrm{JS} = \mathbb E_{x\sim M}[\log 2 - H(D^*_\sigma(x))]$ with
     $M = \tfrac12(P_\sigma + Q_{\theta,\sigma})$ and $H$ the binary entropy in nats, so
     every term lies in $[0, \log 2]$. Half of `n_samples` come from each law. The
-    interval holds with probability at least `confidence` for any law, so
-    `n_samples` must reach `hoeffding_samples(tolerance, confidence)`.
+    interval covers the true value with probability at least `confidence` for any law,
+    so `n_samples` must reach `hoeffding_samples(tolerance, confidence)`.
     """
     required = hoeffding_samples(tolerance, confidence)
     n_samples = _count("n_samples", n_samples, required,
@@ -620,8 +620,9 @@ def line_wasserstein1_assignment(theta: float, n_samples: int, repeats: int,
 
     The argument `theta` is $\theta$. Each repeat draws fresh samples and solves the
     assignment problem with Euclidean costs exactly (`linear_sum_assignment`), which is
-    $W_1$ between the two empirical laws. The empirical value is biased (upward on
-    average for large samples); `standard_error` covers only the spread over repeats.
+    $W_1$ between the two empirical laws. That value is a biased estimate of $W_1$
+    between the laws themselves, and `standard_error` covers only the spread over
+    repeats, not the bias.
     """
     theta = _finite("theta", theta)
     n_samples = _count("n_samples", n_samples, 10, "an assignment needs some points")
@@ -674,32 +675,47 @@ def random_relu_jacobian_rank(latent_dim: int, data_dim: int, hidden_dim: int,
 # The contrast: dim z = dim x with the 1-D LS-GAN generator
 
 
+def _lsgan_model():
+    """Return the module `gan_book.lsgan1d.model`, imported when first needed.
+
+    NOTE: a static import would put gan_book.lsgan1d in the source fingerprint of every
+    cached function of this module. gan_book.book.cache follows
+    `from gan_book.lsgan1d.model import name` by probing `gan_book.lsgan1d.model.name`
+    as a submodule, and `importlib.util.find_spec` raises for that, so every cached call
+    here would fail. None of the cached functions uses the LS-GAN model, so importing it
+    at call time keeps their keys correct. Replace this by a plain import once the
+    cache skips names that are not modules.
+    """
+    return importlib.import_module("gan_book.lsgan1d.model")
+
+
 def pushforward_density(x, g: float, h: float) -> np.ndarray:
     r"""Return $p_g(x) = p_Z(G^{-1}(x)) / |G'(G^{-1}(x))|$ for $G(z) = g z^2 + h$ on $z \ge 0$.
 
     The arguments `x`, `g`, `h` are the data point $x$, the scale $g > 0$ and the offset
     $h$. This is the change-of-variables formula applied to `latent_density`, with
-    $G^{-1}(x) = \sqrt{(x - h)/g}$ and $G'(z) = 2 g z$; it is 0 below $x = h$, where $G$
-    has no preimage.
+    $G^{-1}(x) = \sqrt{(x - h)/g}$ and $G'(z) = 2 g z$. It is 0 below $x = h$, where $G$
+    has no preimage. At $x = h$ both $p_Z$ and $G'$ vanish, and the value there is the
+    limit $1/g$ from the right.
     """
     g = _positive("g", g)
     h = _finite("h", h)
     x = np.asarray(x, dtype=float)
     z = np.sqrt(np.maximum(x - h, 0.0) / g)
     with np.errstate(divide="ignore", invalid="ignore"):
-        density = latent_density(z) / (2.0 * g * z)
-    return np.where(x > h, density, 0.0)
+        density = _lsgan_model().latent_density(z) / (2.0 * g * z)
+    return np.where(x > h, density, np.where(x == h, 1.0 / g, 0.0))
 
 
 def lsgan_optimal_discriminator(x, g: float, h: float, c: float) -> np.ndarray:
     r"""Return Proposition 1's $D^*(x) = p_X(x) / (p_X(x) + p_g(x))$ for the 1-D LS-GAN laws.
 
     The arguments `x`, `g`, `h`, `c` are $x$, the generator scale and offset and the
-    data rate. Where both densities vanish (below $\min(0, h)$) the value is set to 1/2,
-    a choice that no expectation sees.
+    data rate. Where both densities vanish (below $\min(0, h)$) the value is set to 1/2.
+    Those points carry no mass under either law, so no expectation depends on it.
     """
-    p = data_density(x, c)
-    q = generator_density(x, g, h)
+    p = _lsgan_model().data_density(x, c)
+    q = _lsgan_model().generator_density(x, g, h)
     total = p + q
     return np.where(total > 0, p / np.where(total > 0, total, 1.0), 0.5)
 
@@ -768,8 +784,8 @@ def lsgan_optimal_value(g: float, h: float, c: float) -> float:
     g, h, c = _positive("g", g), _finite("h", h), _positive("c", c)
 
     def integrand(x: float) -> float:
-        p = float(data_density(x, c))
-        q = float(generator_density(x, g, h))
+        p = float(_lsgan_model().data_density(x, c))
+        q = float(_lsgan_model().generator_density(x, g, h))
         if p + q == 0:
             return 0.0
         return float(special.xlogy(p, p / (p + q)) + special.xlogy(q, q / (p + q)))
