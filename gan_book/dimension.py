@@ -27,7 +27,6 @@ The contrast case with $\dim z = \dim x = 1$ uses the 1-D LS-GAN model of
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from dataclasses import dataclass
 
@@ -37,6 +36,8 @@ from numpy.polynomial.legendre import leggauss
 from scipy import integrate, optimize, special, stats
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
+
+from gan_book.lsgan1d import model as lsgan_model
 
 
 LOG_2 = math.log(2.0)
@@ -675,20 +676,6 @@ def random_relu_jacobian_rank(latent_dim: int, data_dim: int, hidden_dim: int,
 # The contrast: dim z = dim x with the 1-D LS-GAN generator
 
 
-def _lsgan_model():
-    """Return the module `gan_book.lsgan1d.model`, imported when first needed.
-
-    NOTE: a static import would put gan_book.lsgan1d in the source fingerprint of every
-    cached function of this module. gan_book.book.cache follows
-    `from gan_book.lsgan1d.model import name` by probing `gan_book.lsgan1d.model.name`
-    as a submodule, and `importlib.util.find_spec` raises for that, so every cached call
-    here would fail. None of the cached functions uses the LS-GAN model, so importing it
-    at call time keeps their keys correct. Replace this by a plain import once the
-    cache skips names that are not modules.
-    """
-    return importlib.import_module("gan_book.lsgan1d.model")
-
-
 def pushforward_density(x, g: float, h: float) -> np.ndarray:
     r"""Return $p_g(x) = p_Z(G^{-1}(x)) / |G'(G^{-1}(x))|$ for $G(z) = g z^2 + h$ on $z \ge 0$.
 
@@ -703,7 +690,7 @@ def pushforward_density(x, g: float, h: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     z = np.sqrt(np.maximum(x - h, 0.0) / g)
     with np.errstate(divide="ignore", invalid="ignore"):
-        density = _lsgan_model().latent_density(z) / (2.0 * g * z)
+        density = lsgan_model.latent_density(z) / (2.0 * g * z)
     return np.where(x > h, density, np.where(x == h, 1.0 / g, 0.0))
 
 
@@ -714,8 +701,8 @@ def lsgan_optimal_discriminator(x, g: float, h: float, c: float) -> np.ndarray:
     data rate. Where both densities vanish (below $\min(0, h)$) the value is set to 1/2.
     Those points carry no mass under either law, so no expectation depends on it.
     """
-    p = _lsgan_model().data_density(x, c)
-    q = _lsgan_model().generator_density(x, g, h)
+    p = lsgan_model.data_density(x, c)
+    q = lsgan_model.generator_density(x, g, h)
     total = p + q
     return np.where(total > 0, p / np.where(total > 0, total, 1.0), 0.5)
 
@@ -784,8 +771,8 @@ def lsgan_optimal_value(g: float, h: float, c: float) -> float:
     g, h, c = _positive("g", g), _finite("h", h), _positive("c", c)
 
     def integrand(x: float) -> float:
-        p = float(_lsgan_model().data_density(x, c))
-        q = float(_lsgan_model().generator_density(x, g, h))
+        p = float(lsgan_model.data_density(x, c))
+        q = float(lsgan_model.generator_density(x, g, h))
         if p + q == 0:
             return 0.0
         return float(special.xlogy(p, p / (p + q)) + special.xlogy(q, q / (p + q)))
