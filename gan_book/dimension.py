@@ -332,7 +332,9 @@ class NoisyDivergence:
     doubles its nodes per panel, an estimate of the quadrature error.
     `score_term_std` is the standard deviation of one sample of the score-function
     estimator of the derivative, so an average of $n$ samples has standard error
-    `score_term_std / sqrt(n)`.
+    `score_term_std / sqrt(n)`. `stretch_term_std` is the same for an estimator that
+    knows the line's direction and keeps only the part of the score that stretches the
+    law along the line. Both estimators have the same mean.
     """
 
     theta: float
@@ -343,12 +345,21 @@ class NoisyDivergence:
     derivative: float
     derivative_error: float
     score_term_std: float
+    stretch_term_std: float
 
 
-def _legendre_panels(half_width: float, panels: int, nodes: int):
-    """Return nodes and weights of composite Gauss-Legendre on [-half_width, half_width]."""
+def _legendre_panels(half_width: float, panels: int, nodes: int, finest: float = 1.0):
+    """Return nodes and weights of composite Gauss-Legendre on [-half_width, half_width].
+
+    The panels are equal, plus extra edges at +-finest * 2^k below 1 when `finest` is
+    below 0.1, so that a narrow feature around 0 is resolved. Wider features need no
+    extra edges.
+    """
     reference, reference_weights = leggauss(nodes)
     edges = np.linspace(-half_width, half_width, panels + 1)
+    if finest < 0.1:
+        graded = finest * 2.0 ** np.arange(math.ceil(math.log2(1.0 / finest)))
+        edges = np.unique(np.concatenate([edges, graded, -graded]))
     widths = np.diff(edges)
     points = (edges[:-1, None] + widths[:, None] * (reference[None, :] + 1.0) / 2.0).ravel()
     weights = (widths[:, None] * reference_weights[None, :] / 2.0).ravel()
@@ -356,21 +367,27 @@ def _legendre_panels(half_width: float, panels: int, nodes: int):
 
 
 def _noisy_quadrature(theta: float, sigma: float, noise_on_data: bool, nodes: int):
-    r"""Return (JS, dJS/dtheta, E[score term^2]) by tensor Gauss-Legendre quadrature.
+    r"""Return JS, dJS/dtheta and two second moments by tensor Gauss-Legendre quadrature.
 
     Integrates over the generated law in whitened coordinates $u$:
     $a = \sqrt v\, u_1$ along the line and $b = \sigma u_2$ across it, with
     $v = 1 + \theta^2 + \sigma^2$. With $R = p/q$,
     $\mathrm{JS} = \log 2 - \tfrac12 \mathbb E_q[(1+R)\log(1+R) - R\log R]$ and
     $\partial_\theta \mathrm{JS} = -\tfrac12 \mathbb E_q[\partial_\theta \log q \cdot \log(1+R)]$.
+    The second moments are those of one sample of that derivative estimate, with the
+    whole score and with its stretching part alone.
     """
     v = 1.0 + theta * theta + sigma * sigma
     v_data = 1.0 + (sigma * sigma if noise_on_data else 0.0)
     # Across the line R = p/q crosses 1 near |u_2| = sqrt(2 log(sqrt(v_data)/sigma)); the
     # box reaches 10 standard deviations beyond that, where the Gaussian weight is 2e-22.
     crossing = math.sqrt(max(0.0, 2.0 * math.log(math.sqrt(v_data) / sigma)))
-    u1, w1 = _legendre_panels(10.0, 8, nodes)
-    u2, w2 = _legendre_panels(crossing + 10.0, 12, nodes)
+    # When the data law is narrower than the generated one (noise on the generated
+    # samples only, large sigma), p lives in a small region around u = 0: its width in
+    # u is sqrt(v_data / v) along the line and sqrt(v_data) / sigma across it.
+    u1, w1 = _legendre_panels(10.0, 8, nodes, finest=0.25 * math.sqrt(v_data / v))
+    u2, w2 = _legendre_panels(crossing + 10.0, 12, nodes,
+                              finest=0.25 * min(1.0, math.sqrt(v_data) / sigma))
     u1, u2 = u1[:, None], u2[None, :]
     weight = (w1[:, None] * w2[None, :]) * np.exp(-0.5 * (u1**2 + u2**2)) / (2.0 * math.pi)
 
@@ -397,7 +414,8 @@ def _noisy_quadrature(theta: float, sigma: float, noise_on_data: bool, nodes: in
     # of a rounding residue of the cancelling turning part.
     derivative = np.sum(weight * (-0.5 * stretch * log_one_plus_ratio))
     second_moment = np.sum(weight * (0.5 * (stretch + turn) * log_one_plus_ratio) ** 2)
-    return float(js), float(derivative), float(second_moment)
+    stretch_moment = np.sum(weight * (0.5 * stretch * log_one_plus_ratio) ** 2)
+    return float(js), float(derivative), float(second_moment), float(stretch_moment)
 
 
 def noisy_divergence(theta: float, sigma: float, *, noise_on_data: bool = True,
@@ -411,13 +429,15 @@ def noisy_divergence(theta: float, sigma: float, *, noise_on_data: bool = True,
     theta = _finite("theta", theta)
     sigma = _positive("sigma", sigma)
     nodes = _count("nodes", nodes, 4, "the quadrature needs a few nodes per panel")
-    js, derivative, second_moment = _noisy_quadrature(theta, sigma, noise_on_data, nodes)
-    js_fine, derivative_fine, _ = _noisy_quadrature(theta, sigma, noise_on_data, 2 * nodes)
+    js, derivative, _, _ = _noisy_quadrature(theta, sigma, noise_on_data, nodes)
+    js_fine, derivative_fine, second_moment, stretch_moment = _noisy_quadrature(
+        theta, sigma, noise_on_data, 2 * nodes)
     return NoisyDivergence(
         theta=theta, sigma=sigma, noise_on_data=noise_on_data,
         jensen_shannon=js_fine, jensen_shannon_error=abs(js_fine - js),
         derivative=derivative_fine, derivative_error=abs(derivative_fine - derivative),
-        score_term_std=math.sqrt(max(second_moment - derivative**2, 0.0)),
+        score_term_std=math.sqrt(max(second_moment - derivative_fine**2, 0.0)),
+        stretch_term_std=math.sqrt(max(stretch_moment - derivative_fine**2, 0.0)),
     )
 
 
@@ -432,12 +452,14 @@ def theta_sweep(thetas: tuple, sigma: float, *, noise_on_data: bool = True) -> l
 
 
 def samples_for_relative_error(divergence: NoisyDivergence, relative_error: float,
-                               confidence: float = 0.95) -> int:
+                               confidence: float = 0.95, *,
+                               stretch_only: bool = False) -> int:
     r"""Return how many samples the score-function derivative estimate needs.
 
     The sample mean is within `relative_error` times $|\partial_\theta\mathrm{JS}|$ of
     the truth with probability `confidence` under the normal approximation:
-    $n = (z_{(1+c)/2}\, \mathrm{sd} / (\rho\, |\partial_\theta \mathrm{JS}|))^2$.
+    $n = (z_{(1+c)/2}\, \mathrm{sd} / (\rho\, |\partial_\theta \mathrm{JS}|))^2$. The
+    standard deviation is `score_term_std`, or `stretch_term_std` with `stretch_only`.
     """
     relative_error = _positive("relative_error", relative_error)
     confidence = _confidence(confidence)
@@ -447,7 +469,8 @@ def samples_for_relative_error(divergence: NoisyDivergence, relative_error: floa
             "relative error; pick a theta away from 0."
         )
     quantile = stats.norm.ppf(0.5 + confidence / 2.0)
-    ratio = quantile * divergence.score_term_std / (relative_error * abs(divergence.derivative))
+    std = divergence.stretch_term_std if stretch_only else divergence.score_term_std
+    ratio = quantile * std / (relative_error * abs(divergence.derivative))
     return int(math.ceil(ratio * ratio))
 
 
@@ -694,7 +717,7 @@ def pushforward_density(x, g: float, h: float) -> np.ndarray:
     return np.where(x > h, density, np.where(x == h, 1.0 / g, 0.0))
 
 
-def lsgan_optimal_discriminator(x, g: float, h: float, c: float) -> np.ndarray:
+def lsgan_laws_optimal_discriminator(x, g: float, h: float, c: float) -> np.ndarray:
     r"""Return Proposition 1's $D^*(x) = p_X(x) / (p_X(x) + p_g(x))$ for the 1-D LS-GAN laws.
 
     The arguments `x`, `g`, `h`, `c` are $x$, the generator scale and offset and the
@@ -729,7 +752,11 @@ def pointwise_maximiser(p_data: float, p_generated: float) -> float:
 
 @dataclass(frozen=True)
 class LogisticFit:
-    r"""A discriminator $D(x) = \sigma(\alpha + \beta x + \gamma x^2)$ fitted by maximising $V$."""
+    r"""A discriminator $D(x) = 1/(1 + e^{-\ell(x)})$, $\ell(x) = \alpha + \beta x + \gamma x^2$, fitted by maximising $V$.
+
+    `coefficients` is $(\alpha, \beta, \gamma)$, `value` the value $V$ it reaches, and
+    `optimal_value` is $V(D^*)$ from `lsgan_laws_optimal_value`, the supremum.
+    """
 
     coefficients: tuple
     value: float
@@ -747,12 +774,15 @@ def _laguerre_expectations(g: float, h: float, c: float, nodes: int = 80):
     return t / c, w, h + g * t, w
 
 
-def lsgan_value(coefficients, g: float, h: float, c: float) -> float:
-    r"""Return $V(D, G)$ for $D = \sigma(\alpha + \beta x + \gamma x^2)$ and the 1-D LS-GAN laws.
+def lsgan_laws_value(coefficients, g: float, h: float, c: float) -> float:
+    r"""Return Goodfellow et al.'s value $V(D, G)$ for a logistic $D$ and the 1-D LS-GAN laws.
 
-    `coefficients` is $(\alpha, \beta, \gamma)$; $V = -\mathbb E_{p_X}\operatorname{softplus}(-\ell)
-    - \mathbb E_{p_g}\operatorname{softplus}(\ell)$, computed by 80-point Gauss-Laguerre
-    quadrature (both laws are shifted exponentials).
+    The discriminator is $D = 1/(1 + e^{-\ell})$ with $\ell(x) = \alpha + \beta x + \gamma x^2$
+    and `coefficients` $= (\alpha, \beta, \gamma)$. The laws are the data $p_X$ with
+    rate `c` and the generated $p_g$ with scale `g` and offset `h`. This is the value of
+    the original game, not the least-squares cost of the LS-GAN chapter:
+    $V = -\mathbb E_{p_X}\operatorname{softplus}(-\ell) - \mathbb E_{p_g}\operatorname{softplus}(\ell)$,
+    computed by 80-point Gauss-Laguerre quadrature (both laws are shifted exponentials).
     """
     x_data, w_data, x_generated, w_generated = _laguerre_expectations(g, h, c)
     alpha, beta, gamma = coefficients
@@ -762,7 +792,7 @@ def lsgan_value(coefficients, g: float, h: float, c: float) -> float:
                  - np.sum(w_generated * np.logaddexp(0.0, logit_generated)))
 
 
-def lsgan_optimal_value(g: float, h: float, c: float) -> float:
+def lsgan_laws_optimal_value(g: float, h: float, c: float) -> float:
     r"""Return $V(D^*, G) = \mathbb E_{p_X}\log D^* + \mathbb E_{p_g}\log(1 - D^*)$ by adaptive quadrature.
 
     The arguments `g`, `h`, `c` are the generator scale and offset and the data rate.
@@ -790,10 +820,10 @@ def fit_logistic_discriminator(g: float, h: float, c: float) -> LogisticFit:
     The arguments `g`, `h`, `c` are the generator scale and offset and the data rate.
     For $h = 0$ the pointwise $D^*$ has the linear logit
     $\log(c g) + (1/g - c) x$, so the fit should find it and reach
-    `lsgan_optimal_value`. BFGS from the constant discriminator $D = 1/2$.
+    `lsgan_laws_optimal_value`. BFGS from the constant discriminator $D = 1/2$.
     """
     g, h, c = _positive("g", g), _finite("h", h), _positive("c", c)
-    result = optimize.minimize(lambda w: -lsgan_value(tuple(w), g, h, c),
+    result = optimize.minimize(lambda w: -lsgan_laws_value(tuple(w), g, h, c),
                                np.zeros(3), method="BFGS", options={"gtol": 1e-11})
     return LogisticFit(tuple(float(w) for w in result.x), -float(result.fun),
-                       lsgan_optimal_value(g, h, c))
+                       lsgan_laws_optimal_value(g, h, c))

@@ -150,7 +150,7 @@ def _jensen_shannon_dblquad(theta, sigma, noise_on_data):
 
 
 @pytest.mark.parametrize(("theta", "sigma", "noise_on_data"),
-                         [(0.5, 0.5, True), (2.0, 0.7, False)])
+                         [(0.5, 0.5, True), (2.0, 0.7, False), (1.0, 3.0, False)])
 def test_noisy_jensen_shannon_matches_dblquad(theta, sigma, noise_on_data):
     result = dim.noisy_divergence(theta, sigma, noise_on_data=noise_on_data)
     assert result.jensen_shannon == pytest.approx(
@@ -242,6 +242,28 @@ def test_score_derivative_monte_carlo_matches_quadrature():
     # The interval's width matches the standard deviation that the quadrature predicts.
     predicted = normal_quantile(0.999) * quadrature.score_term_std / math.sqrt(n)
     assert estimate.half_width == pytest.approx(predicted, rel=0.1)
+
+
+def test_stretch_only_estimator_matches_quadrature():
+    # Sample the generated law in the line's frame and keep only the stretching part of
+    # the score: (d v / d theta) (a^2 / v - 1) / (2 v) with v the variance along the line.
+    theta, sigma, n = 1.0, 0.05, 200_000
+    v = 1 + theta**2 + sigma**2
+    v_data = 1 + sigma**2
+    rng = np.random.default_rng(9)
+    a = math.sqrt(v) * rng.standard_normal(n)
+    b = sigma * rng.standard_normal(n)
+    log_q = -a**2 / (2 * v) - b**2 / (2 * sigma**2) - math.log(2 * math.pi * sigma * math.sqrt(v))
+    log_p = -(a**2 + b**2) / (2 * v_data) - math.log(2 * math.pi * v_data)
+    stretch = 2 * theta * (a**2 / v - 1) / (2 * v)
+    terms = -0.5 * stretch * np.logaddexp(0.0, log_p - log_q)
+    quadrature = dim.noisy_divergence(theta, sigma)
+    half_width = normal_quantile(0.999) * terms.std(ddof=1) / math.sqrt(n)
+    assert abs(terms.mean() - quadrature.derivative) < half_width
+    assert terms.std(ddof=1) == pytest.approx(quadrature.stretch_term_std, rel=0.05)
+    assert quadrature.stretch_term_std < quadrature.score_term_std / 10
+    assert dim.samples_for_relative_error(quadrature, 0.1, stretch_only=True) < \
+        dim.samples_for_relative_error(quadrature, 0.1)
 
 
 def test_score_derivative_rejects_too_few_samples():
@@ -360,7 +382,7 @@ def test_lsgan_discriminator_matches_pointwise_maximiser():
         p = float(data_density(x, c))
         q = float(generator_density(x, g, h))
         expected = dim.pointwise_maximiser(p, q)
-        assert float(dim.lsgan_optimal_discriminator(x, g, h, c)) == pytest.approx(
+        assert float(dim.lsgan_laws_optimal_discriminator(x, g, h, c)) == pytest.approx(
             expected, abs=1e-7)
 
 
@@ -380,14 +402,14 @@ def test_logistic_fit_falls_short_when_supports_differ():
 
 
 def test_lsgan_optimal_value_at_matching_generator():
-    assert dim.lsgan_optimal_value(2.0, 0.0, 0.5) == pytest.approx(-math.log(4.0), abs=1e-12)
+    assert dim.lsgan_laws_optimal_value(2.0, 0.0, 0.5) == pytest.approx(-math.log(4.0), abs=1e-12)
 
 
 def test_contrast_rejects_invalid_parameters():
     with pytest.raises(ValueError, match="g must be positive"):
         dim.pushforward_density(1.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="c must be positive"):
-        dim.lsgan_optimal_value(1.0, 0.0, -1.0)
+        dim.lsgan_laws_optimal_value(1.0, 0.0, -1.0)
     with pytest.raises(ValueError, match="not both 0"):
         dim.pointwise_maximiser(0.0, 0.0)
     with pytest.raises(ValueError, match="epsilon must be positive"):
