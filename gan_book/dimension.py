@@ -39,7 +39,6 @@ from scipy.spatial.distance import cdist
 
 from gan_book.lsgan1d import model as lsgan_model
 
-
 LOG_2 = math.log(2.0)
 
 # The smooth family approaches its supremum 0 at the rate zeta(3/2) * s.
@@ -146,8 +145,10 @@ def singular_optimal_discriminator(x, theta: float, *, atol: float = 1e-12) -> n
 
     The arguments `x`, `theta` are the points $x$ and the slope $\theta$. A point counts
     as on the line when its distance to it is at most `atol`. The Radon-Nikodym
-    derivative is defined up to sets of measure zero under $P_{data} + P_g$, and any
-    band of width `atol` around the line is such a set in the limit.
+    derivative is determined only up to sets of measure zero under $P_{data} + P_g$.
+    The tolerance changes the value only on a band that carries data probability
+    `data_mass_near_line(atol)`, about `0.8 * atol`, and absorbs rounding in points
+    that were computed to lie on the line.
     """
     atol = _finite("atol", atol)
     return np.where(distance_to_line(x, theta) <= atol, 0.0, 1.0)
@@ -489,11 +490,13 @@ def hoeffding_samples(tolerance: float, confidence: float = 0.95) -> int:
     r"""Return the number of $[0, \log 2]$-bounded terms whose mean is within `tolerance`.
 
     Hoeffding's inequality: $n \ge (\log 2)^2 \log(2/\alpha) / (2 t^2)$ with
-    $\alpha = 1 - $ `confidence` and $t$ = `tolerance`.
+    $\alpha = 1 - $ `confidence` and $t$ = `tolerance`, rounded up to an even number so
+    that the samples split evenly between the two laws.
     """
     tolerance = _positive("tolerance", tolerance)
     confidence = _confidence(confidence)
-    return int(math.ceil(LOG_2**2 * math.log(2.0 / (1.0 - confidence)) / (2.0 * tolerance**2)))
+    bound = LOG_2**2 * math.log(2.0 / (1.0 - confidence)) / (2.0 * tolerance**2)
+    return 2 * math.ceil(bound / 2.0)
 
 
 def noisy_jensen_shannon_monte_carlo(theta: float, sigma: float, n_samples: int, *,
@@ -504,25 +507,27 @@ def noisy_jensen_shannon_monte_carlo(theta: float, sigma: float, n_samples: int,
 
     Uses $\mathrm{JS} = \mathbb E_{x\sim M}[\log 2 - H(D^*_\sigma(x))]$ with
     $M = \tfrac12(P_\sigma + Q_{\theta,\sigma})$ and $H$ the binary entropy in nats, so
-    every term lies in $[0, \log 2]$. Half of `n_samples` come from each law. The
-    interval covers the true value with probability at least `confidence` for any law,
-    so `n_samples` must reach `hoeffding_samples(tolerance, confidence)`.
+    every term lies in $[0, \log 2]$. Half of `n_samples` come from each law, so each
+    term has weight $1/n$ in the mean. The interval covers the true value with
+    probability at least `confidence` for any law, so `n_samples` must reach
+    `hoeffding_samples(tolerance, confidence)`.
     """
     required = hoeffding_samples(tolerance, confidence)
     n_samples = _count("n_samples", n_samples, required,
                        f"Hoeffding's inequality needs {required} samples for a half-width of "
                        f"{tolerance} at confidence {confidence}")
-    half = n_samples // 2
-    x_data, x_generated = sample_counterexample(theta, n_samples - half, seed, sigma,
+    # Equal halves give every term the weight 1/n, which the bound below assumes, so an
+    # odd count uses one sample fewer (required is even, so it is still enough).
+    per_law = n_samples // 2
+    x_data, x_generated = sample_counterexample(theta, per_law, seed, sigma,
                                                 noise_on_data=noise_on_data)
-    points = np.concatenate([x_data, x_generated[:half]])
-    d = noisy_optimal_discriminator(points, theta, sigma, noise_on_data=noise_on_data)
+    d = noisy_optimal_discriminator(np.concatenate([x_data, x_generated]), theta, sigma,
+                                    noise_on_data=noise_on_data)
     terms = LOG_2 + special.xlogy(d, d) + special.xlogy(1.0 - d, 1.0 - d)
-    # Stratified: the two halves estimate E_P and E_Q separately, weighted 1/2 each.
-    estimate = 0.5 * np.mean(terms[: n_samples - half]) + 0.5 * np.mean(terms[n_samples - half:])
-    half_width = LOG_2 * math.sqrt(math.log(2.0 / (1.0 - confidence)) / (2.0 * n_samples))
-    return MonteCarloEstimate(float(estimate), half_width, confidence, n_samples,
-                              "Hoeffding, stratified over the two laws")
+    used = 2 * per_law
+    half_width = LOG_2 * math.sqrt(math.log(2.0 / (1.0 - confidence)) / (2.0 * used))
+    return MonteCarloEstimate(float(np.mean(terms)), half_width, confidence, used,
+                              "Hoeffding, half the samples from each law")
 
 
 def noisy_derivative_monte_carlo(theta: float, sigma: float, n_samples: int, *,

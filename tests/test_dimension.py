@@ -225,6 +225,16 @@ def test_hoeffding_estimate_covers_quadrature():
         assert abs(estimate.estimate - exact) <= estimate.half_width
 
 
+def test_hoeffding_samples_even_and_sufficient():
+    for tolerance, confidence in [(0.01, 0.95), (0.003, 0.99), (0.05, 0.5)]:
+        n = dim.hoeffding_samples(tolerance, confidence)
+        assert n % 2 == 0
+        estimate = dim.noisy_jensen_shannon_monte_carlo(
+            1.0, 0.2, n + 1, tolerance=tolerance, confidence=confidence, seed=1)
+        assert estimate.n_samples == n
+        assert estimate.half_width <= tolerance
+
+
 def test_hoeffding_rejects_too_few_samples():
     with pytest.raises(ValueError, match="too small"):
         dim.noisy_jensen_shannon_monte_carlo(1.0, 0.1, 100, tolerance=0.01)
