@@ -6,15 +6,14 @@ Usage: python -m benchmarks [NAME ...]   (default: every benchmarks/*.py module)
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from gan_book.book.environment import commit, hardware, now
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -23,38 +22,6 @@ RESULTS = HERE / "results.json"
 
 def available() -> list[str]:
     return sorted(path.stem for path in HERE.glob("*.py") if not path.stem.startswith("_"))
-
-
-def commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+uncommitted" if dirty.strip() else "")
-
-
-def hardware() -> dict:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory_gib = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": model, "cores": usable, "memory_gib": memory_gib,
-            "machine": platform.machine(), "python": platform.python_version()}
 
 
 def load_results() -> dict:
@@ -84,7 +51,7 @@ def main() -> int:
             "rows": table["rows"],
             "notes": table.get("notes", ""),
             "commit": commit(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": now(),
             "hardware": hardware(),
             "seconds": round(time.perf_counter() - start, 1),
         }

@@ -55,6 +55,15 @@ def _integration_pieces(*distributions: stats.rv_continuous) -> list[tuple[float
         high = high if np.isfinite(high) else distribution.isf(TAIL_MASS)
         points.update((float(low), float(high)))
     ordered = sorted(points)
+    # Breakpoints closer than this are one point: a sliver between two nearly equal
+    # support ends makes quad report bad integrand behaviour.
+    tolerance = 1e-9 * max(1.0, ordered[-1] - ordered[0])
+    merged = [ordered[0]]
+    for point in ordered[1:]:
+        if point - merged[-1] > tolerance:
+            merged.append(point)
+    merged[-1] = ordered[-1]
+    ordered = merged
     pieces = []
     for low, high in zip(ordered[:-1], ordered[1:]):
         middle = 0.5 * (low + high)

@@ -7,66 +7,24 @@ book is built first, so heavy results come from the same cache the build filled.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-import textwrap
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, build_environment
 
-FENCE_START = re.compile(r"^(?P<indent>[ \t]*)```python\s+(?P<options>[^\n]*)$")
-OPTION = re.compile(r'(\w+)="([^"]*)"')
+from gan_book.book.snippets import Block, executed_blocks
 
-
-@dataclass(frozen=True)
-class Block:
-    page: str
-    line: int
-    options: dict
-    code: str
-
-    @property
-    def executed(self) -> bool:
-        return self.options.get("exec") in {"on", "1", "true", "yes"}
-
-
-def read_blocks(page: Path) -> list[Block]:
-    """Return the fenced Python blocks of a Markdown page, dedented, in order."""
-    lines = page.read_text(encoding="utf-8").splitlines()
-    blocks = []
-    index = 0
-    while index < len(lines):
-        match = FENCE_START.match(lines[index])
-        if not match:
-            index += 1
-            continue
-        indent = match["indent"]
-        body = []
-        end = index + 1
-        while end < len(lines) and lines[end].strip() != "```":
-            body.append(lines[end][len(indent):] if lines[end].startswith(indent) else lines[end])
-            end += 1
-        blocks.append(Block(str(page.relative_to(ROOT)), index + 1,
-                            dict(OPTION.findall(match["options"])),
-                            textwrap.dedent("\n".join(body)) + "\n"))
-        index = end + 1
-    return blocks
-
-
-def executed_blocks() -> list[Block]:
+def all_executed_blocks() -> list[Block]:
     return [block for page in sorted((ROOT / "docs").rglob("*.md"))
-            for block in read_blocks(page) if block.executed]
+            for block in executed_blocks(page, root=ROOT)]
 
 
 def runs() -> dict[str, list[Block]]:
     """Group blocks into the runs a reader makes: one per session, one per lone block."""
     grouped: dict[str, list[Block]] = defaultdict(list)
-    for block in executed_blocks():
+    for block in all_executed_blocks():
         session = block.options.get("session")
         key = f"{block.page}::{session}" if session else f"{block.page}::{block.options.get('id')}"
         grouped[key].append(block)
@@ -74,11 +32,11 @@ def runs() -> dict[str, list[Block]]:
 
 
 def test_book_has_executed_blocks():
-    assert len(executed_blocks()) >= 5
+    assert len(all_executed_blocks()) >= 5
 
 
 def test_every_executed_block_has_unique_id():
-    blocks = executed_blocks()
+    blocks = all_executed_blocks()
     missing = [f"{block.page}:{block.line}" for block in blocks if not block.options.get("id")]
     assert not missing, f"executed blocks without an id: {missing}"
     ids = [block.options["id"] for block in blocks]

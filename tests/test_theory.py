@@ -145,3 +145,9 @@ def test_generator_losses_stay_finite_for_extreme_logits():
     assert theory.non_saturating_generator_loss(-1e9) == pytest.approx(1e9)
     assert theory.saturating_loss_gradient(-1e9) == 0.0
     assert theory.non_saturating_loss_gradient(-1e9) == -1.0
+
+
+def test_jsd_of_nearly_equal_gaussians():
+    # Support ends 1e-13 apart once produced a quadrature piece of that width.
+    jsd = theory.jensen_shannon(stats.norm(1e-13, 1.0), stats.norm(0.0, 1.0))
+    assert abs(jsd) < 1e-13

@@ -26,7 +26,6 @@ import inspect
 import json
 import os
 import pickle
-import platform
 import sys
 import tempfile
 import time
@@ -35,6 +34,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+
+from gan_book.book import provenance
+from gan_book.book.environment import commit, hardware_summary, library_versions, now
 
 PACKAGE = "gan_book"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -116,17 +118,7 @@ def source_fingerprint(module_name: str) -> str:
 
 
 def _library_versions() -> dict[str, str]:
-    import scipy
-
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "scipy": scipy.__version__}
-    try:
-        import torch
-    except ImportError:
-        versions["torch"] = "absent"
-    else:
-        versions["torch"] = torch.__version__
-    return versions
+    return library_versions()
 
 
 def _canonical(value: Any) -> Any:
@@ -186,11 +178,26 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+CACHE_FORMAT = 2
+
+
+def _load(path: Path) -> dict | None:
+    """Return a stored entry, or None if it is from an older cache format."""
+    with path.open("rb") as file:
+        entry = pickle.load(file)
+    if isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT:
+        return entry
+    return None
+
+
 def cached(function: F) -> F:
     """Cache `function`'s results on disk, keyed as the module docstring describes.
 
-    The wrapper records, in `wrapper.last_call`, whether the last call was a hit and how
-    long computing or loading took, so chapters and benchmarks can report it.
+    Each entry stores, beside the result, when, where and at which commit it was
+    computed and how long that took. Every call is reported to
+    `gan_book.book.provenance`, which attaches it to the next figure or table, and
+    `wrapper.last_call` holds whether the last call was a hit and how long computing
+    (on a miss) or loading (on a hit) took.
     """
 
     @functools.wraps(function)
@@ -198,16 +205,24 @@ def cached(function: F) -> F:
         key = cache_key(function, args, kwargs)
         path = cache_dir() / f"{function.__qualname__}-{key[:32]}.pkl"
         start = time.perf_counter()
-        if path.exists():
-            with path.open("rb") as file:
-                result = pickle.load(file)
-            wrapper.last_call = {"hit": True, "seconds": time.perf_counter() - start}
-            return result
-        result = function(*args, **kwargs)
-        seconds = time.perf_counter() - start
-        _write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        wrapper.last_call = {"hit": False, "seconds": seconds}
-        return result
+        entry = _load(path) if path.exists() else None
+        hit = entry is not None
+        if entry is None:
+            result = function(*args, **kwargs)
+            entry = {
+                "format": CACHE_FORMAT,
+                "result": result,
+                "computed": {"seconds": round(time.perf_counter() - start, 3),
+                             "commit": commit(), "date": now(),
+                             "hardware": hardware_summary()},
+            }
+            _write_atomically(path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        wrapper.last_call = {"hit": hit, "seconds": time.perf_counter() - start}
+        arguments = inspect.signature(function).bind(*args, **kwargs).arguments
+        provenance.note_call(f"{function.__module__}.{function.__qualname__}",
+                             provenance.summarise_arguments(arguments), entry["computed"],
+                             hit=hit)
+        return entry["result"]
 
     wrapper.last_call = None
     return wrapper  # type: ignore[return-value]

@@ -6,15 +6,24 @@
 * Remove the MathJax 2 loader and the mermaid loader that mkdocs-jupyter writes into
   notebook pages (both point at a CDN); the site's own MathJax 3 typesets those pages.
 * Write each lab's `.ipynb` next to its page, for the download link in the lab.
+* Run the unit tests that chapters name in their front matter before any page is
+  rendered (`gan_book.book.verification`), end each such chapter with a verification
+  box, and fill the Verification page. A failing test fails the build.
+* Collect the provenance of every computed figure and table and write it to
+  `provenance.json` in the built site.
+* Offer each chapter's executed blocks as one `.py` file and one notebook.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
 from pathlib import Path
+
+from mkdocs.exceptions import PluginError
 
 log = logging.getLogger("mkdocs.hooks.gan_book")
 
@@ -46,7 +55,17 @@ def _package_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+VERIFICATION_PAGE = "verification.md"
+VERIFICATION_MARKER = "<!-- verification-report -->"
+_build: dict = {"chapters": [], "report": None}
+
+
 def on_config(config):
+    from gan_book.book import provenance
+    from gan_book.book.figures import BUILD_VARIABLE
+
+    os.environ[BUILD_VARIABLE] = "1"
+    provenance.reset()
     # The lab notebooks' kernels inherit this environment. A forced backend such as Agg
     # would stop their figures from being embedded, so leave the choice to ipykernel;
     # the chapters' figure helpers select Agg themselves.
@@ -59,6 +78,58 @@ def on_config(config):
     return config
 
 
+def on_pre_build(config):
+    from gan_book.book import verification
+
+    try:
+        chapters = verification.chapter_tests(Path(config.docs_dir))
+        files = [name for chapter in chapters for name in chapter.files]
+        report = verification.run_tests(files) if files else None
+    except verification.VerificationError as error:
+        raise PluginError(str(error)) from error
+    _build.update(chapters=chapters, report=report)
+    if report is not None:
+        state = "reused" if report["reused"] else f"ran in {report['seconds']:.1f} s"
+        passed = sum(test["outcome"] == "passed" for test in report["tests"].values())
+        log.info("build-time tests: %d of %d passed (%s)", passed, len(report["tests"]), state)
+
+
+def _download_box(page) -> str:
+    from gan_book.book.snippets import executed_blocks
+
+    if not page.file.src_uri.startswith("chapters/"):
+        return ""
+    if not executed_blocks(Path(page.file.abs_src_path)):
+        return ""
+    stem = Path(page.file.src_uri).stem
+    return (
+        '\n\n!!! tip "Take this chapter\'s code"\n'
+        f'    Every executed block of this chapter, in order, as <a href="{stem}.py" download>'
+        f'a Python script</a> or <a href="{stem}.ipynb" download>a notebook</a>. Both run '
+        "with the `gan_book` package installed.\n"
+    )
+
+
+def on_page_markdown(markdown, page, config, files):
+    from gan_book.book import provenance, verification
+
+    provenance.set_page(page.file.src_uri)
+    report = _build["report"]
+    if page.file.src_uri == VERIFICATION_PAGE:
+        if report is None:
+            raise PluginError("the Verification page needs build-time tests, but no chapter "
+                              "names test files in its front matter")
+        return markdown.replace(VERIFICATION_MARKER,
+                                verification.verification_page(_build["chapters"], report))
+    markdown += _download_box(page)
+    for chapter in _build["chapters"]:
+        if chapter.page == page.file.src_uri:
+            depth = page.file.src_uri.count("/")
+            link = "../" * depth + VERIFICATION_PAGE
+            markdown += verification.chapter_box(chapter, report, link)
+    return markdown
+
+
 def on_post_page(output, page, config):
     if page.file.src_uri.startswith("labs/"):
         output, count = _NOTEBOOK_MATHJAX.subn("", output)
@@ -68,11 +139,39 @@ def on_post_page(output, page, config):
     return output
 
 
+def _write_chapter_downloads(docs: Path, site: Path) -> None:
+    import nbformat
+
+    from gan_book.book import snippets
+    from gan_book.book.verification import _title
+
+    for page in sorted((docs / "chapters").glob("*.md")):
+        if not snippets.executed_blocks(page):
+            continue
+        title = _title(page)
+        folder = site / "chapters" / page.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{page.stem}.py").write_text(snippets.chapter_script(page, title),
+                                                encoding="utf-8")
+        nbformat.write(snippets.chapter_notebook(page, title), folder / f"{page.stem}.ipynb")
+
+
+def _write_provenance(site: Path) -> None:
+    from gan_book.book import provenance
+    from gan_book.book.environment import commit, hardware, library_versions, now
+
+    manifest = {"commit": commit(), "date": now(), "hardware": hardware(),
+                "versions": library_versions(), "records": provenance.records()}
+    (site / "provenance.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
 def on_post_build(config):
     import jupytext
 
     docs = Path(config.docs_dir)
     site = Path(config.site_dir)
+    _write_chapter_downloads(docs, site)
+    _write_provenance(site)
     for source in sorted((docs / "labs").glob("*.py")):
         notebook = jupytext.read(source)
         notebook.metadata.pop("jupytext", None)
