@@ -44,6 +44,10 @@ def build_pages(pages: list[Path], site_dir: Path, workdir: Path) -> subprocess.
         f"INHERIT: {ROOT / 'mkdocs.yml'}\n"
         f"docs_dir: {docs}\n"
         f"site_dir: {site_dir}\n"
+        # Paths in the inherited file resolve against this file's folder, so the
+        # theme overrides (404 page, offline search shim) are named absolutely.
+        "theme:\n"
+        f"  custom_dir: {ROOT / 'overrides'}\n"
         "hooks:\n"
         f"  - {ROOT / 'gan_book' / 'book' / 'hooks.py'}\n"
         "nav:\n" + "\n".join(nav) + "\n",
