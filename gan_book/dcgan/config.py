@@ -5,7 +5,7 @@ Backs the chapter on DCGAN. The defaults follow Radford, Metz and Chintala,
 Networks" (ICLR 2016): latent dimension 100, Adam with learning rate
 $2\times10^{-4}$ and $\beta_1 = 0.5$, batch size 128, weights drawn from
 $\mathcal{N}(0, 0.02^2)$. They are meant for real training runs, which take far
-longer than a book build; `smoke_config` and `book_config` give small ones.
+longer than a book build; `smoke_config` gives a seconds-long one for tests.
 
 Mapping to the paper's symbols: $z \in \mathbb{R}^{d}$ with d = `latent_dim`, the
 images are `channels` x `image_size` x `image_size`, and the learning rate $\alpha$

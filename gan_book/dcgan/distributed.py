@@ -7,19 +7,25 @@ per process, `cuda:LOCAL_RANK`). Without those variables training runs in one
 process and nothing here touches `torch.distributed`.
 
 The discriminator step calls the batch-normalised D twice, on a real batch and on a
-fake batch, and backpropagates once through the sum of both losses. Under
-`DistributedDataParallel` (checked with PyTorch 2.13) this needs two choices:
+fake batch, and backpropagates once through the sum of both losses. Two choices make
+that safe under `DistributedDataParallel`:
 
-* D is wrapped with `broadcast_buffers=False`. With the default `True`, every
-  forward call copies rank 0's batch-norm running statistics into the other ranks
-  in place. D never runs in evaluation mode, so those statistics are never read, and
-  skipping the copy keeps the second call from touching buffers of the first.
 * Real and fake batches are not concatenated into one call, because batch norm would
   then normalise them with shared statistics, which changes the model that a
   one-process run trains.
+* D is wrapped with `forward_sync_buffers=False` (PyTorch 2.13's name for the older
+  `broadcast_buffers`). With True, each forward call overwrites the other ranks'
+  batch-norm running statistics in place with rank 0's, between the two calls whose
+  graphs one backward pass later uses. Batch norm in training mode saves its batch
+  statistics for backward, not the running ones, so with PyTorch 2.13 on CPUs both
+  settings run (checked with two gloo processes). D never runs in evaluation mode,
+  its running statistics are never read, and False skips two broadcasts per step.
+  DDP still copies rank 0's buffers once when it wraps the model.
 
 The generator step runs the plain D module (`ddp_module.module`) with D's parameters
-frozen: no D gradient is needed there, so DDP must not wait for one. Gradients of
+frozen. No D gradient is needed there, so this skips an all-reduce of D gradients
+that the next D step would discard (going through the wrapper also runs with
+PyTorch 2.13, frozen or not, but pays for that all-reduce). Gradients of
 each network are averaged over processes once per backward pass, and every process
 applies the same Adam update, so the weights stay identical on all ranks. Batch-norm
 statistics are per process (per shard) unless `sync_batchnorm` is set, which PyTorch
@@ -114,11 +120,11 @@ def wrap_models(
     if not context.distributed:
         return generator, discriminator
     device_ids = [context.device.index] if context.device.type == "cuda" else None
-    # G runs forward once per step, so broadcasting its buffers (rank 0's running
-    # statistics, used at sampling time) is safe and keeps the ranks' copies equal.
-    generator = DistributedDataParallel(generator, device_ids=device_ids, broadcast_buffers=True)
+    # G runs forward once per step; syncing its buffers keeps every rank's running
+    # statistics (used at sampling time) equal to rank 0's, which the checkpoint saves.
+    generator = DistributedDataParallel(generator, device_ids=device_ids, forward_sync_buffers=True)
     discriminator = DistributedDataParallel(
-        discriminator, device_ids=device_ids, broadcast_buffers=False
+        discriminator, device_ids=device_ids, forward_sync_buffers=False
     )
     return generator, discriminator
 

@@ -241,6 +241,7 @@ class History:
     seconds: float = 0.0  # wall-clock time of the steps run in this call
     images_per_second: float = 0.0  # real images per second over all processes, this call
     interrupted: bool = False  # stopped early by SIGINT or SIGTERM
+    stop_signal: int | None = None  # the signal number that stopped it, on that rank
 
     _SERIES = ("step", "loss_d", "loss_g", "d_real", "d_fake", "d_fake_g", "log_step", "d_fake_after")
 
@@ -649,6 +650,7 @@ def _train(config: DCGANConfig, context: DistributedContext, folder: Path | None
     }
     if run.step < config.steps:
         history.interrupted = True
+        history.stop_signal = stop.signal_number
         run.save()
         if run.step not in history.samples:
             history.samples[run.step] = sample(run.generator, run.fixed_noise).numpy()
