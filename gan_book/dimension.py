@@ -333,8 +333,8 @@ class NoisyDivergence:
     doubles its nodes per panel, an estimate of the quadrature error.
     `score_term_std` is the standard deviation of one sample of the score-function
     estimator of the derivative, so an average of $n$ samples has standard error
-    `score_term_std / sqrt(n)`. `stretch_term_std` is the same for an estimator that
-    knows the line's direction and keeps only the part of the score that stretches the
+    `score_term_std / sqrt(n)`. `stretch_term_std` is the same for an estimator that uses
+    the line's direction and keeps only the part of the score that stretches the
     law along the line. Both estimators have the same mean.
     """
 
