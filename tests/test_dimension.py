@@ -192,6 +192,18 @@ def test_noisy_divergence_degrades_as_sigma_shrinks():
     assert np.all(np.diff(samples) > 0)
 
 
+@given(st.floats(min_value=-3.0, max_value=3.0), st.floats(min_value=1e-4, max_value=3.0))
+@settings(max_examples=30, deadline=None)
+def test_noisy_divergence_properties(theta, sigma):
+    result = dim.noisy_divergence(theta, sigma)
+    assert 0.0 < result.jensen_shannon < math.log(2.0)
+    assert result.jensen_shannon_error < 1e-10
+    # The generated variance along the line, 1 + theta^2 + sigma^2, already exceeds the
+    # data's 1 + sigma^2, so a larger |theta| moves the two laws further apart.
+    assert result.derivative * theta >= 0.0
+    assert result.score_term_std >= result.stretch_term_std
+
+
 def test_noisy_divergence_rejects_nonpositive_sigma():
     with pytest.raises(ValueError, match="sigma must be positive"):
         dim.noisy_divergence(1.0, 0.0)
