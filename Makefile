@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 # Material prints a banner about its successor on every build; it is not a warning.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup build serve test bench clean browser
+.PHONY: setup build serve test bench clean browser dist pdf
 
 setup: $(STAMP)
 
@@ -38,6 +38,14 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The offline edition: build/gan-book-VERSION-offline.zip, which opens from file://.
+dist: $(STAMP)
+	$(BIN)/python scripts/make_dist.py --out build
+
+# The whole book as build/gan-book-VERSION.pdf, printed by headless Chromium.
+pdf: $(STAMP) browser
+	$(BIN)/python scripts/make_pdf.py --out build
 
 clean:
 	rm -rf site .cache .pytest_cache .hypothesis
