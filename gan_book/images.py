@@ -17,7 +17,9 @@ import numpy as np
 from PIL import Image
 
 
-def to_uint8(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+def to_uint8(
+    images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)
+) -> np.ndarray:
     """Map float images from `value_range` to uint8, clipping values outside it.
 
     `value_range` is (low, high): low maps to 0 and high to 255. A uint8 input is
@@ -72,7 +74,11 @@ def make_grid(
     nrows = math.ceil(count / ncols)
 
     grid = np.full(
-        (channels, nrows * (height + padding) + padding, ncols * (width + padding) + padding),
+        (
+            channels,
+            nrows * (height + padding) + padding,
+            ncols * (width + padding) + padding,
+        ),
         pad_value,
         dtype=np.uint8,
     )
@@ -98,7 +104,9 @@ def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
         )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             Image.fromarray(array).save(handle, format="PNG")

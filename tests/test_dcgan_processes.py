@@ -22,7 +22,13 @@ from gan_book.dcgan.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from gan_book.dcgan.config import DCGANConfig
 from gan_book.dcgan.data import load_dataset, to_model_range
 from gan_book.dcgan.model import build_models
-from gan_book.dcgan.train import batch_indices, discriminator_loss, generator_loss, step_noise, train
+from gan_book.dcgan.train import (
+    batch_indices,
+    discriminator_loss,
+    generator_loss,
+    step_noise,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_ARGS = [
@@ -41,12 +47,21 @@ def environment() -> dict[str, str]:
 
 
 def run(command: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def start_and_wait_for(command: list[str], text: str) -> subprocess.Popen:
     """Start `command` and return once its stderr has printed a line containing `text`."""
-    process = subprocess.Popen(command, cwd=ROOT, env=environment(), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment(), stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + TIMEOUT
     assert process.stderr is not None
     for line in process.stderr:
@@ -64,7 +79,8 @@ def test_cli_help_gives_units_and_defaults(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "(default 128)" in text  # --batch-size
-    assert "pixels" in text and "steps between" in text
+    assert "pixels" in text
+    assert "steps between" in text
     with pytest.raises(SystemExit):
         main(["sample", "--help"])
     assert "(default 64)" in capsys.readouterr().out
@@ -74,17 +90,20 @@ def test_cli_train_sample_and_errors(tmp_path, capsys):
     out = tmp_path / "run"
     first = run(cli("train", *SMOKE_ARGS, "--steps", "2", "--out", str(out)))
     assert first.returncode == 0, first.stderr
-    assert "step 2/2 loss_D" in first.stderr and "D(G(z))" in first.stderr
+    assert "step 2/2 loss_D" in first.stderr
+    assert "D(G(z))" in first.stderr
     assert (out / "samples" / "step_000002.png").is_file()
 
     # The same entry point in-process, to spare a torch import per call.
     assert main(["train", *SMOKE_ARGS, "--steps", "2", "--out", str(out)]) == 2
-    assert "already holds a run" in capsys.readouterr().err
+    assert "already contains a run" in capsys.readouterr().err
     assert main(["train", "--out", str(out), "--resume", "--steps", "3"]) == 0
     assert load_checkpoint(out / CHECKPOINT_NAME)["step"] == 3
 
     grid = tmp_path / "grid.png"
-    assert main(["sample", "--checkpoint", str(out), "--n", "9", "--out", str(grid)]) == 0
+    assert (
+        main(["sample", "--checkpoint", str(out), "--n", "9", "--out", str(grid)]) == 0
+    )
     with Image.open(grid) as image:
         assert image.size == (3 * 18 + 2, 3 * 18 + 2)
 
@@ -94,7 +113,9 @@ def test_cli_train_sample_and_errors(tmp_path, capsys):
 
 def test_sigint_checkpoints_and_resume_matches(tmp_path):
     out = tmp_path / "run"
-    command = cli("train", *SMOKE_ARGS, "--steps", "400", "--log-every", "1", "--out", str(out))
+    command = cli(
+        "train", *SMOKE_ARGS, "--steps", "400", "--log-every", "1", "--out", str(out)
+    )
     process = start_and_wait_for(command, "step 3/400")
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=TIMEOUT)
@@ -104,8 +125,12 @@ def test_sigint_checkpoints_and_resume_matches(tmp_path):
 
     total = stopped_at + 2
     config = DCGANConfig.load(out / "config.json")
-    resumed = train(DCGANConfig.from_dict({**config.to_dict(), "steps": total}), resume=True)
-    uninterrupted = train(DCGANConfig.from_dict({**config.to_dict(), "steps": total, "out": None}))
+    resumed = train(
+        DCGANConfig.from_dict({**config.to_dict(), "steps": total}), resume=True
+    )
+    uninterrupted = train(
+        DCGANConfig.from_dict({**config.to_dict(), "steps": total, "out": None})
+    )
     assert resumed.loss_d == uninterrupted.loss_d
     assert resumed.loss_g == uninterrupted.loss_g
 
@@ -113,7 +138,16 @@ def test_sigint_checkpoints_and_resume_matches(tmp_path):
 def test_sigkill_leaves_loadable_checkpoint(tmp_path):
     out = tmp_path / "run"
     command = cli(
-        "train", *SMOKE_ARGS, "--steps", "100000", "--log-every", "1", "--checkpoint-every", "1", "--out", str(out)
+        "train",
+        *SMOKE_ARGS,
+        "--steps",
+        "100000",
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        "1",
+        "--out",
+        str(out),
     )
     process = start_and_wait_for(command, "step 4/100000")
     time.sleep(0.05)  # land the kill at an arbitrary point of later steps
@@ -122,10 +156,17 @@ def test_sigkill_leaves_loadable_checkpoint(tmp_path):
     assert process.returncode == -signal.SIGKILL
     state = load_checkpoint(out / CHECKPOINT_NAME)
     assert state["step"] >= 3
-    assert main(["train", "--out", str(out), "--resume", "--steps", str(state["step"] + 1)]) == 0
+    assert (
+        main(
+            ["train", "--out", str(out), "--resume", "--steps", str(state["step"] + 1)]
+        )
+        == 0
+    )
 
 
-def _averaged_reference(config: DCGANConfig, shards: tuple[int, ...], world_size: int) -> dict[str, torch.Tensor]:
+def _averaged_reference(
+    config: DCGANConfig, shards: tuple[int, ...], world_size: int
+) -> dict[str, torch.Tensor]:
     """Train `config.steps` steps in one process, averaging the gradients of `shards`.
 
     Each shard's gradients come from its own forward passes (so batch norm uses that
@@ -134,8 +175,12 @@ def _averaged_reference(config: DCGANConfig, shards: tuple[int, ...], world_size
     images = load_dataset(config)
     generator, discriminator = build_models(config, seed=config.seed)
     betas = (config.beta1, config.beta2)
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=betas)
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.learning_rate, betas=betas)
+    optimizer_g = torch.optim.Adam(
+        generator.parameters(), lr=config.learning_rate, betas=betas
+    )
+    optimizer_d = torch.optim.Adam(
+        discriminator.parameters(), lr=config.learning_rate, betas=betas
+    )
 
     def averaged_gradients(model, loss_of_rank) -> None:
         total = [torch.zeros_like(p) for p in model.parameters()]
@@ -148,23 +193,37 @@ def _averaged_reference(config: DCGANConfig, shards: tuple[int, ...], world_size
             parameter.grad = accumulated / len(shards)
 
     for step in range(config.steps):
-        def real(rank):
-            return to_model_range(images[batch_indices(len(images), config, step, rank, world_size)])
 
-        def fake(rank):
+        def real(rank, step=step):
+            return to_model_range(
+                images[batch_indices(len(images), config, step, rank, world_size)]
+            )
+
+        def fake(rank, step=step):
             return generator(step_noise(config, rank, step))
 
         averaged_gradients(
             discriminator,
-            lambda rank: discriminator_loss(discriminator(real(rank)), discriminator(fake(rank).detach())),
+            lambda rank: discriminator_loss(
+                discriminator(real(rank)), discriminator(fake(rank).detach())
+            ),
         )
         optimizer_d.step()
         discriminator.requires_grad_(False)
-        averaged_gradients(generator, lambda rank: generator_loss(discriminator(fake(rank))))
+        averaged_gradients(
+            generator, lambda rank: generator_loss(discriminator(fake(rank)))
+        )
         discriminator.requires_grad_(True)
         optimizer_g.step()
-    parameters = {f"generator.{n}": p.detach().clone() for n, p in generator.named_parameters()}
-    parameters.update({f"discriminator.{n}": p.detach().clone() for n, p in discriminator.named_parameters()})
+    parameters = {
+        f"generator.{n}": p.detach().clone() for n, p in generator.named_parameters()
+    }
+    parameters.update(
+        {
+            f"discriminator.{n}": p.detach().clone()
+            for n, p in discriminator.named_parameters()
+        }
+    )
     return parameters
 
 
@@ -174,10 +233,24 @@ def ddp_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ddp") / "run"
     # A large learning rate makes Adam's second update depend on the gradients'
     # sizes, not only their signs, so a wrong average cannot pass by luck.
-    args = [*SMOKE_ARGS, "--steps", "2", "--learning-rate", "0.01", "--out", str(out), "--device", "cpu"]
+    args = [
+        *SMOKE_ARGS,
+        "--steps",
+        "2",
+        "--learning-rate",
+        "0.01",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+    ]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "gan_book.dcgan", "train", *args]  # fmt: skip
     result = run(command)
-    errors = [line for line in result.stderr.splitlines() if "rror" in line or "terminate" in line or "what()" in line]
+    errors = [
+        line
+        for line in result.stderr.splitlines()
+        if "rror" in line or "terminate" in line or "what()" in line
+    ]
     assert result.returncode == 0, "\n".join(errors) + "\n" + result.stderr[-3000:]
     assert "2 process(es)" in result.stderr
     return out
@@ -191,16 +264,22 @@ def test_two_process_gloo_matches_averaged_updates(ddp_run):
     trained.update({f"discriminator.{n}": t for n, t in state["discriminator"].items()})
 
     expected = _averaged_reference(config, shards=(0, 1), world_size=2)
-    worst = max((trained[name] - value).abs().max().item() for name, value in expected.items())
+    worst = max(
+        (trained[name] - value).abs().max().item() for name, value in expected.items()
+    )
     assert worst < 1e-6
 
     # The comparison can fail: rank 0's gradients alone give other weights.
     rank0_only = _averaged_reference(config, shards=(0,), world_size=2)
-    gap = max((trained[name] - value).abs().max().item() for name, value in rank0_only.items())
+    gap = max(
+        (trained[name] - value).abs().max().item() for name, value in rank0_only.items()
+    )
     assert gap > 1e-4
 
 
 def test_resume_rejects_other_world_size(ddp_run):
-    config = DCGANConfig.from_dict({**load_checkpoint(ddp_run / CHECKPOINT_NAME)["config"], "steps": 3})
+    config = DCGANConfig.from_dict(
+        {**load_checkpoint(ddp_run / CHECKPOINT_NAME)["config"], "steps": 3}
+    )
     with pytest.raises(ValueError, match="2 processes; resume it with the same number"):
         train(config, resume=True)

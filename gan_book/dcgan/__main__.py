@@ -37,32 +37,118 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
     """Add one option per config field; every default is None, meaning 'not given'."""
     add = parser.add_argument
     d = DEFAULTS
-    add("--data", help=f"'mnist10k' (the shipped 10,000 digits), an MNIST IDX file or folder, or a folder of images (default {d.data})")
-    add("--image-size", type=int, help=f"image side in pixels, one of {SUPPORTED_IMAGE_SIZES} (default {d.image_size})")
+    add(
+        "--data",
+        help=f"'mnist10k' (the shipped 10,000 digits), an MNIST IDX file or folder, or a folder of images (default {d.data})",
+    )
+    add(
+        "--image-size",
+        type=int,
+        help=f"image side in pixels, one of {SUPPORTED_IMAGE_SIZES} (default {d.image_size})",
+    )
     add("--channels", type=int, help=f"1 (grey) or 3 (RGB) (default {d.channels})")
-    add("--fit", choices=("auto", "pad", "resize"), help=f"how images reach --image-size (default {d.fit})")
+    add(
+        "--fit",
+        choices=("auto", "pad", "resize"),
+        help=f"how images reach --image-size (default {d.fit})",
+    )
     add("--max-images", type=int, help="use only the first N images (default: all)")
-    add("--latent-dim", type=int, help=f"length of the noise vector z (default {d.latent_dim})")
-    add("--g-width", type=int, help=f"channels of G's last hidden layer; earlier layers double it (default {d.g_width})")
-    add("--d-width", type=int, help=f"channels of D's first layer; later layers double it (default {d.d_width})")
-    add("--steps", type=int, help=f"total optimiser steps of each network, counted from the start of the run (default {d.steps})")
-    add("--batch-size", type=int, help=f"images per step and per process (default {d.batch_size})")
-    add("--learning-rate", type=float, help=f"Adam learning rate of both networks (default {d.learning_rate})")
+    add(
+        "--latent-dim",
+        type=int,
+        help=f"length of the noise vector z (default {d.latent_dim})",
+    )
+    add(
+        "--g-width",
+        type=int,
+        help=f"channels of G's last hidden layer; earlier layers double it (default {d.g_width})",
+    )
+    add(
+        "--d-width",
+        type=int,
+        help=f"channels of D's first layer; later layers double it (default {d.d_width})",
+    )
+    add(
+        "--steps",
+        type=int,
+        help=f"total optimiser steps of each network, counted from the start of the run (default {d.steps})",
+    )
+    add(
+        "--batch-size",
+        type=int,
+        help=f"images per step and per process (default {d.batch_size})",
+    )
+    add(
+        "--learning-rate",
+        type=float,
+        help=f"Adam learning rate of both networks (default {d.learning_rate})",
+    )
     add("--beta1", type=float, help=f"Adam beta1 (default {d.beta1})")
     add("--beta2", type=float, help=f"Adam beta2 (default {d.beta2})")
-    add("--seed", type=int, help=f"seed of the weights, data order and noise (default {d.seed})")
-    add("--out", help="run folder for config.json, log.jsonl, samples/ and checkpoint.pt (required)")
-    add("--log-every", type=int, help=f"steps between log lines; the last step is always logged (default {d.log_every})")
-    add("--sample-every", type=int, help=f"steps between fixed-noise grids, 0 = at the end only (default {d.sample_every})")
-    add("--checkpoint-every", type=int, help=f"steps between checkpoints, 0 = at the end only (default {d.checkpoint_every})")
-    add("--num-samples", type=int, help=f"images in each fixed-noise grid (default {d.num_samples})")
-    add("--device", choices=("auto", "cpu", "cuda"), help=f"'auto' uses CUDA when available (default {d.device})")
-    add("--threads", type=int, help="torch intra-op CPU threads (default: torch's choice)")
-    add("--bf16", action=argparse.BooleanOptionalAction, help="bfloat16 autocast on CUDA or CPUs with AVX512-BF16/AMX (default off)")
-    add("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory format (default off)")
-    add("--sync-batchnorm", action=argparse.BooleanOptionalAction, help="batch-norm statistics over all processes, CUDA only (default off)")
-    add("--progress", action=argparse.BooleanOptionalAction, help="progress bar on a terminal (default on)")
-    add("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    add(
+        "--seed",
+        type=int,
+        help=f"seed of the weights, data order and noise (default {d.seed})",
+    )
+    add(
+        "--out",
+        help="run folder for config.json, log.jsonl, samples/ and checkpoint.pt (required)",
+    )
+    add(
+        "--log-every",
+        type=int,
+        help=f"steps between log lines; the last step is always logged (default {d.log_every})",
+    )
+    add(
+        "--sample-every",
+        type=int,
+        help=f"steps between fixed-noise grids, 0 = at the end only (default {d.sample_every})",
+    )
+    add(
+        "--checkpoint-every",
+        type=int,
+        help=f"steps between checkpoints, 0 = at the end only (default {d.checkpoint_every})",
+    )
+    add(
+        "--num-samples",
+        type=int,
+        help=f"images in each fixed-noise grid (default {d.num_samples})",
+    )
+    add(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        help=f"'auto' uses CUDA when available (default {d.device})",
+    )
+    add(
+        "--threads",
+        type=int,
+        help="torch intra-op CPU threads (default: torch's choice)",
+    )
+    add(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        help="bfloat16 autocast on CUDA or CPUs with AVX512-BF16/AMX (default off)",
+    )
+    add(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        help="NHWC memory format (default off)",
+    )
+    add(
+        "--sync-batchnorm",
+        action=argparse.BooleanOptionalAction,
+        help="batch-norm statistics over all processes, CUDA only (default off)",
+    )
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="progress bar on a terminal (default on)",
+    )
+    add(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its checkpoint",
+    )
     add("--force", action="store_true", help="overwrite the run files in --out")
 
 
@@ -73,13 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
         "training runs (DCGAN paper settings) and can take hours on a CPU.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    train_parser = commands.add_parser("train", help="train a DCGAN", description="Train a DCGAN; writes a run folder.")
+    train_parser = commands.add_parser(
+        "train", help="train a DCGAN", description="Train a DCGAN; writes a run folder."
+    )
     _train_options(train_parser)
-    sample_parser = commands.add_parser("sample", help="write a grid of samples from a checkpoint")
-    sample_parser.add_argument("--checkpoint", required=True, help="checkpoint.pt file or a run folder holding one")
-    sample_parser.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    sample_parser = commands.add_parser(
+        "sample", help="write a grid of samples from a checkpoint"
+    )
+    sample_parser.add_argument(
+        "--checkpoint",
+        required=True,
+        help="checkpoint.pt file or a run folder holding one",
+    )
+    sample_parser.add_argument(
+        "--n", type=int, default=64, help="number of images (default 64)"
+    )
     sample_parser.add_argument("--out", required=True, help="PNG file to write")
-    sample_parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    sample_parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the noise (default 0)"
+    )
     sample_parser.add_argument(
         "--batch-statistics",
         action="store_true",
@@ -91,7 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _given_fields(args: argparse.Namespace) -> dict[str, object]:
     names = {item.name for item in dataclasses.fields(DCGANConfig)}
-    return {name: value for name, value in vars(args).items() if name in names and value is not None}
+    return {
+        name: value
+        for name, value in vars(args).items()
+        if name in names and value is not None
+    }
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -119,10 +221,14 @@ def run_sample(args: argparse.Namespace) -> int:
     config = DCGANConfig.from_dict(state["config"])
     generator = Generator(config)
     generator.load_state_dict(state["generator"])
-    z = torch.randn(args.n, config.latent_dim, generator=noise_generator(args.seed, 0, 0))
+    z = torch.randn(
+        args.n, config.latent_dim, generator=noise_generator(args.seed, 0, 0)
+    )
     images = sample(generator, z, batch_statistics=args.batch_statistics)
     save_grid(images.numpy(), args.out)
-    logging.getLogger("gan_book.dcgan").info("wrote %d samples from %s to %s", args.n, path, args.out)
+    logging.getLogger("gan_book.dcgan").info(
+        "wrote %d samples from %s to %s", args.n, path, args.out
+    )
     return 0
 
 

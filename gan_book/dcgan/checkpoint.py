@@ -6,9 +6,9 @@ it: that loader refuses to rebuild arbitrary Python objects, which is what lets 
 reader open a checkpoint from elsewhere without running code hidden in its pickle.
 
 Writes go to a temporary file in the same folder, which is flushed, synced and then
-renamed over the target (`os.replace` is atomic on POSIX file systems), so a crash
-or SIGKILL at any moment leaves either the old checkpoint or the new one, never a
-truncated file.
+renamed over the target with `os.replace`, atomic on POSIX file systems. A crash or
+SIGKILL at any moment therefore leaves the old checkpoint or the new one, never a
+truncated file (a stray `.checkpoint.pt.*.tmp` file may remain).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path
     """Write `state` to `path` atomically and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             torch.save({"format_version": FORMAT_VERSION, **state}, handle)
@@ -62,7 +64,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint with `weights_only=True` onto the CPU.
 
     Raises `ValueError` naming the file when it is missing, not a torch checkpoint,
-    truncated, from another format version, or when its pickle holds anything other
+    truncated, from another format version, or when its pickle contains anything other
     than tensors and plain containers (such a file is rejected without running it).
     """
     path = Path(path)
@@ -77,9 +79,15 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"checkpoints written by gan_book.dcgan. Details: {str(error).splitlines()[0]}"
         ) from error
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
-        raise ValueError(f"checkpoint {path} is corrupt or truncated: {error}") from error
+        raise ValueError(
+            f"checkpoint {path} is corrupt or truncated: {error}"
+        ) from error
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
-        found = state.get("format_version") if isinstance(state, dict) else type(state).__name__
+        found = (
+            state.get("format_version")
+            if isinstance(state, dict)
+            else type(state).__name__
+        )
         raise ValueError(
             f"checkpoint {path} has format version {found!r}; this gan_book reads "
             f"version {FORMAT_VERSION}"

@@ -45,9 +45,8 @@ class DCGANConfig:
     # Channels of the discriminator's first layer; each later layer doubles it.
     d_width: int = 64
     # Batch-norm scale gamma ~ N(1, 0.02^2), shift 0. The paper draws "all weights"
-    # from N(0, 0.02^2); read literally for gamma that would shrink every normalised
-    # activation about fifty-fold, so the usual reading (PyTorch's DCGAN example)
-    # centres gamma on 1.
+    # from N(0, 0.02^2). Read literally for gamma, that would shrink every normalised
+    # activation about fifty-fold, so PyTorch's DCGAN example centres gamma on 1.
     batchnorm_scale_mean: float = 1.0
     init_std: float = 0.02
 
@@ -106,7 +105,9 @@ class DCGANConfig:
         known = {item.name for item in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown DCGAN config keys {unknown}; known keys: {sorted(known)}")
+            raise ValueError(
+                f"unknown DCGAN config keys {unknown}; known keys: {sorted(known)}"
+            )
         values = dict(values)
         if "history_samples" in values:
             values["history_samples"] = tuple(values["history_samples"])
@@ -134,7 +135,14 @@ def check_config(config: DCGANConfig) -> None:
         config.channels in SUPPORTED_CHANNELS,
         f"channels {config.channels!r} is not supported; use 1 (grey) or 3 (RGB)",
     )
-    for name in ("latent_dim", "g_width", "d_width", "steps", "batch_size", "num_samples"):
+    for name in (
+        "latent_dim",
+        "g_width",
+        "d_width",
+        "steps",
+        "batch_size",
+        "num_samples",
+    ):
         value = getattr(config, name)
         _require(
             isinstance(value, int) and value >= 1,
@@ -155,8 +163,13 @@ def check_config(config: DCGANConfig) -> None:
         value = getattr(config, name)
         _require(0 <= value < 1, f"{name} must lie in [0, 1), got {value!r}")
     _require(config.init_std > 0, f"init_std must be > 0, got {config.init_std!r}")
-    _require(config.fit in FIT_MODES, f"fit must be one of {FIT_MODES}, got {config.fit!r}")
-    _require(config.device in DEVICES, f"device must be one of {DEVICES}, got {config.device!r}")
+    _require(
+        config.fit in FIT_MODES, f"fit must be one of {FIT_MODES}, got {config.fit!r}"
+    )
+    _require(
+        config.device in DEVICES,
+        f"device must be one of {DEVICES}, got {config.device!r}",
+    )
     _require(
         config.max_images is None or config.max_images >= 1,
         f"max_images must be None or >= 1, got {config.max_images!r}",

@@ -63,7 +63,9 @@ def _read_maybe_gzipped(path: Path) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path} is not a valid gzip file ({error}); download it again") from error
+        raise ValueError(
+            f"{path} is not a valid gzip file ({error}); download it again"
+        ) from error
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -80,11 +82,15 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             f"found {data[:4].hex() or 'an empty file'}"
         )
     if data[2] != IDX_UBYTE:
-        raise ValueError(f"{path}: IDX data type 0x{data[2]:02x} is not supported; only unsigned byte (0x08) is")
+        raise ValueError(
+            f"{path}: IDX data type 0x{data[2]:02x} is not supported; only unsigned byte (0x08) is"
+        )
     ndim = data[3]
     header_size = 4 + 4 * ndim
     if ndim == 0 or len(data) < header_size:
-        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes for {ndim} dimensions)")
+        raise ValueError(
+            f"{path}: truncated IDX header ({len(data)} bytes for {ndim} dimensions)"
+        )
     shape = tuple(int(size) for size in np.frombuffer(data[4:header_size], dtype=">u4"))
     expected = header_size + int(np.prod(shape))
     if len(data) != expected:
@@ -96,7 +102,8 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def load_idx(
-    images_path: str | os.PathLike[str], labels_path: str | os.PathLike[str] | None = None
+    images_path: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return images uint8 (N, H, W) from an IDX file, and labels uint8 (N,) if given.
 
@@ -105,12 +112,16 @@ def load_idx(
     """
     images = read_idx(images_path)
     if images.ndim != 3:
-        raise ValueError(f"{images_path}: expected an image file (N, H, W), found shape {images.shape}")
+        raise ValueError(
+            f"{images_path}: expected an image file (N, H, W), found shape {images.shape}"
+        )
     if labels_path is None:
         return images, None
     labels = read_idx(labels_path)
     if labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected a label file (N,), found shape {labels.shape}")
+        raise ValueError(
+            f"{labels_path}: expected a label file (N,), found shape {labels.shape}"
+        )
     if len(labels) != len(images):
         raise ValueError(
             f"{images_path} holds {len(images)} images but {labels_path} holds "
@@ -120,7 +131,12 @@ def load_idx(
 
 
 def _find_mnist_file(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     return None
@@ -132,7 +148,9 @@ def _load_pillow_image(path: Path, channels: int) -> np.ndarray:
             image.load()
             converted = image.convert("L" if channels == 1 else "RGB")
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise ValueError(f"cannot read image {path}: {error}; remove or replace the file") from error
+        raise ValueError(
+            f"cannot read image {path}: {error}; remove or replace the file"
+        ) from error
     return np.asarray(converted, dtype=np.uint8)
 
 
@@ -150,14 +168,22 @@ def _fit_one(image: np.ndarray, image_size: int, fit: str, source: str) -> np.nd
                 f"use fit='resize'"
             )
         before = pad // 2
-        widths = [(before, pad - before), (before, pad - before)] + [(0, 0)] * (image.ndim - 2)
+        widths = [(before, pad - before), (before, pad - before)] + [(0, 0)] * (
+            image.ndim - 2
+        )
         return np.pad(image, widths)
-    resized = Image.fromarray(image).resize((image_size, image_size), Image.Resampling.BICUBIC)
+    resized = Image.fromarray(image).resize(
+        (image_size, image_size), Image.Resampling.BICUBIC
+    )
     return np.asarray(resized, dtype=np.uint8)
 
 
 def fit_images(
-    images: np.ndarray, image_size: int, channels: int, fit: str = "auto", source: str = "images"
+    images: np.ndarray,
+    image_size: int,
+    channels: int,
+    fit: str = "auto",
+    source: str = "images",
 ) -> np.ndarray:
     """Return uint8 (N, channels, image_size, image_size) from (N, H, W) or (N, H, W, C).
 
@@ -166,8 +192,14 @@ def fit_images(
     `fit` chooses between padding and bicubic resizing as in `DCGANConfig.fit`.
     """
     array = np.asarray(images)
-    if array.dtype != np.uint8 or array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[3] not in (1, 3)):
-        raise ValueError(f"{source}: expected uint8 (N, H, W) or (N, H, W, C), got {array.dtype} {array.shape}")
+    if (
+        array.dtype != np.uint8
+        or array.ndim not in (3, 4)
+        or (array.ndim == 4 and array.shape[3] not in (1, 3))
+    ):
+        raise ValueError(
+            f"{source}: expected uint8 (N, H, W) or (N, H, W, C), got {array.dtype} {array.shape}"
+        )
     if array.ndim == 4 and array.shape[3] == 1:
         array = array[..., 0]
     fitted = []
@@ -199,14 +231,24 @@ def load_image_folder(
     """
     folder = Path(folder)
     paths = sorted(
-        path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
     )
     if not paths:
-        raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {folder}")
+        raise ValueError(
+            f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {folder}"
+        )
     if max_images is not None:
         paths = paths[:max_images]
     fitted = [
-        fit_images(_load_pillow_image(path, channels)[None], image_size, channels, fit, str(path))
+        fit_images(
+            _load_pillow_image(path, channels)[None],
+            image_size,
+            channels,
+            fit,
+            str(path),
+        )
         for path in paths
     ]
     return np.concatenate(fitted)
@@ -230,7 +272,13 @@ def load_dataset(config: DCGANConfig) -> torch.Tensor:
         elif path.is_dir():
             idx_images = _find_mnist_file(path, MNIST_TRAIN_IMAGES)
             if idx_images is None:
-                array = load_image_folder(path, config.image_size, config.channels, config.fit, config.max_images)
+                array = load_image_folder(
+                    path,
+                    config.image_size,
+                    config.channels,
+                    config.fit,
+                    config.max_images,
+                )
                 return torch.from_numpy(array)
             idx_labels = _find_mnist_file(path, MNIST_TRAIN_LABELS)
             images, _ = load_idx(idx_images, idx_labels)
@@ -241,7 +289,9 @@ def load_dataset(config: DCGANConfig) -> torch.Tensor:
             )
     if config.max_images is not None:
         images = images[: config.max_images]
-    return torch.from_numpy(fit_images(images, config.image_size, config.channels, config.fit, origin))
+    return torch.from_numpy(
+        fit_images(images, config.image_size, config.channels, config.fit, origin)
+    )
 
 
 def to_model_range(batch: torch.Tensor) -> torch.Tensor:
@@ -251,4 +301,6 @@ def to_model_range(batch: torch.Tensor) -> torch.Tensor:
 
 def from_model_range(batch: torch.Tensor) -> torch.Tensor:
     """Map float images in [-1, 1] to uint8 pixels 0..255, clipping outside values."""
-    return batch.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    return (
+        batch.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    )

@@ -47,7 +47,7 @@ from gan_book.dcgan.config import DCGANConfig
 
 @dataclass(frozen=True)
 class DistributedContext:
-    """Where this process runs: its rank among `world_size` processes and its device."""
+    """Placement of this process: its rank among `world_size` processes and its device."""
 
     rank: int
     world_size: int
@@ -66,9 +66,13 @@ class DistributedContext:
 
 
 def _device_for(config: DCGANConfig, local_rank: int) -> torch.device:
-    if config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available()):
+    if config.device == "cuda" or (
+        config.device == "auto" and torch.cuda.is_available()
+    ):
         if not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was requested but CUDA is not available; use --device cpu")
+            raise ValueError(
+                "device 'cuda' was requested but CUDA is not available; use --device cpu"
+            )
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
 
@@ -107,7 +111,10 @@ def teardown_distributed(context: DistributedContext) -> None:
 
 
 def wrap_models(
-    generator: nn.Module, discriminator: nn.Module, config: DCGANConfig, context: DistributedContext
+    generator: nn.Module,
+    discriminator: nn.Module,
+    config: DCGANConfig,
+    context: DistributedContext,
 ) -> tuple[nn.Module, nn.Module]:
     """Return the models to train: DDP-wrapped when distributed, else unchanged.
 
@@ -120,9 +127,11 @@ def wrap_models(
     if not context.distributed:
         return generator, discriminator
     device_ids = [context.device.index] if context.device.type == "cuda" else None
-    # G runs forward once per step; syncing its buffers keeps every rank's running
+    # G runs forward once per step. Syncing its buffers keeps every rank's running
     # statistics (used at sampling time) equal to rank 0's, which the checkpoint saves.
-    generator = DistributedDataParallel(generator, device_ids=device_ids, forward_sync_buffers=True)
+    generator = DistributedDataParallel(
+        generator, device_ids=device_ids, forward_sync_buffers=True
+    )
     discriminator = DistributedDataParallel(
         discriminator, device_ids=device_ids, forward_sync_buffers=False
     )

@@ -29,7 +29,9 @@ from torch import nn
 
 from gan_book.dcgan.config import DCGANConfig
 
-KERNEL = 4  # kernel side of every stride-2 layer: 4 = 2 x stride avoids checkerboard gaps
+KERNEL = (
+    4  # kernel side of every stride-2 layer: 4 = 2 x stride avoids checkerboard gaps
+)
 STRIDE = 2
 PADDING = 1  # with kernel 4 and stride 2, maps a side of n to exactly 2n (G) or n/2 (D)
 LEAKY_SLOPE = 0.2
@@ -53,7 +55,7 @@ class Generator(nn.Module):
         start, doublings = _plan(config.image_size)
 
         # Hidden widths from the smallest map outwards: g_width * 2^(doublings-1) ... g_width.
-        widths = [config.g_width * 2 ** index for index in reversed(range(doublings))]
+        widths = [config.g_width * 2**index for index in reversed(range(doublings))]
         layers: list[nn.Module] = [
             # (N, latent_dim, 1, 1) -> (N, widths[0], start, start)
             nn.ConvTranspose2d(config.latent_dim, widths[0], start, 1, 0, bias=False),
@@ -67,10 +69,13 @@ class Generator(nn.Module):
                 nn.BatchNorm2d(narrow),
                 nn.ReLU(inplace=True),
             ]
-        # Output layer: no batch norm, so G can match the data's mean and scale.
+        # Output layer: no batch norm (see the note in Discriminator), so G's output
+        # can take the data's own mean and spread per pixel.
         # (N, g_width, S/2, S/2) -> (N, channels, S, S)
         layers += [
-            nn.ConvTranspose2d(widths[-1], config.channels, KERNEL, STRIDE, PADDING, bias=False),
+            nn.ConvTranspose2d(
+                widths[-1], config.channels, KERNEL, STRIDE, PADDING, bias=False
+            ),
             nn.Tanh(),
         ]
         self.main = nn.Sequential(*layers)
@@ -87,10 +92,11 @@ class Discriminator(nn.Module):
     def __init__(self, config: DCGANConfig) -> None:
         super().__init__()
         end, halvings = _plan(config.image_size)
-        widths = [config.d_width * 2 ** index for index in range(halvings)]
+        widths = [config.d_width * 2**index for index in range(halvings)]
 
-        # Input layer: no batch norm, so D sees the raw statistics of real and fake
-        # batches (normalising them away hides what tells them apart).
+        # Input layer: no batch norm. Radford et al. report that batch norm on every
+        # layer made samples oscillate and training unstable, which leaving it out
+        # here and at G's output avoided.
         layers: list[nn.Module] = [
             # (N, channels, S, S) -> (N, d_width, S/2, S/2)
             nn.Conv2d(config.channels, widths[0], KERNEL, STRIDE, PADDING, bias=False),
@@ -128,11 +134,13 @@ def initialise_weights(module: nn.Module, config: DCGANConfig) -> None:
         nn.init.zeros_(module.bias)
 
 
-def build_models(config: DCGANConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
+def build_models(
+    config: DCGANConfig, seed: int | None = None
+) -> tuple[Generator, Discriminator]:
     """Return an initialised (generator, discriminator) pair on the CPU.
 
     With `seed` the initial weights come from `torch.manual_seed(seed)` (G first,
-    then D); without it they use torch's global generator as it stands.
+    then D); without it they draw from torch's global generator in its current state.
     """
     if seed is not None:
         torch.manual_seed(seed)

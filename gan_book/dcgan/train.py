@@ -58,15 +58,25 @@ from gan_book.dcgan.distributed import (
     unwrap,
     wrap_models,
 )
-from gan_book.dcgan.model import Discriminator, Generator, build_models
+from gan_book.dcgan.model import Generator, build_models
 from gan_book.images import save_grid
 
 LOGGER = logging.getLogger("gan_book.dcgan")
 RUN_FILES = ("config.json", "log.jsonl", CHECKPOINT_NAME, "samples")
-# Config fields that a resumed run may change; every other field must match the
+# Config fields that a resumed run may change. Every other field must match the
 # checkpoint, because it changes the model, the data or the random streams.
 RESUMABLE_FIELDS = frozenset(
-    {"steps", "out", "log_every", "sample_every", "checkpoint_every", "progress", "threads", "history_samples", "device"}
+    {
+        "steps",
+        "out",
+        "log_every",
+        "sample_every",
+        "checkpoint_every",
+        "progress",
+        "threads",
+        "history_samples",
+        "device",
+    }
 )
 FIXED_NOISE_STREAM = 2**32  # stream id of the fixed noise, apart from every rank id
 
@@ -98,7 +108,9 @@ class StepResult:
     d_fake_g: float  # mean sigma(D(G(z))) in the G step: after D's update, before G's
 
 
-def _autocast(config: DCGANConfig, device: torch.device) -> contextlib.AbstractContextManager:
+def _autocast(
+    config: DCGANConfig, device: torch.device
+) -> contextlib.AbstractContextManager:
     if not config.bf16:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
@@ -162,20 +174,28 @@ def train_step(
 
 def noise_generator(seed: int, stream: int, step: int) -> torch.Generator:
     """Return a CPU generator for one (seed, stream, step): independent streams per rank and step."""
-    state = np.random.SeedSequence([seed, stream, step]).generate_state(2, dtype=np.uint32)
+    state = np.random.SeedSequence([seed, stream, step]).generate_state(
+        2, dtype=np.uint32
+    )
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
-def step_noise(config: DCGANConfig, rank: int, step: int, batch_size: int | None = None) -> torch.Tensor:
+def step_noise(
+    config: DCGANConfig, rank: int, step: int, batch_size: int | None = None
+) -> torch.Tensor:
     """Return the latent batch z (batch_size, latent_dim) that rank `rank` uses at `step` (0-based)."""
     count = config.batch_size if batch_size is None else batch_size
-    return torch.randn(count, config.latent_dim, generator=noise_generator(config.seed, rank, step))
+    return torch.randn(
+        count, config.latent_dim, generator=noise_generator(config.seed, rank, step)
+    )
 
 
 def fixed_noise(config: DCGANConfig) -> torch.Tensor:
     """Return the fixed latent batch (num_samples, latent_dim) of the sample grids."""
     return torch.randn(
-        config.num_samples, config.latent_dim, generator=noise_generator(config.seed, FIXED_NOISE_STREAM, 0)
+        config.num_samples,
+        config.latent_dim,
+        generator=noise_generator(config.seed, FIXED_NOISE_STREAM, 0),
     )
 
 
@@ -203,7 +223,11 @@ def batch_indices(
     per_epoch = steps_per_epoch(num_images, config, world_size)
     epoch, position = divmod(step, per_epoch)
     sampler = DistributedSampler(
-        range(num_images), num_replicas=world_size, rank=rank, shuffle=True, seed=config.seed
+        range(num_images),
+        num_replicas=world_size,
+        rank=rank,
+        shuffle=True,
+        seed=config.seed,
     )
     sampler.set_epoch(epoch)
     shard = torch.tensor(list(sampler))
@@ -219,7 +243,7 @@ def batch_indices(
 class History:
     """What a run returns: per-step scalars, fixed-noise samples and the final weights.
 
-    Lists are indexed by step (1-based step numbers in `step`). `d_fake_after` holds
+    Lists are indexed by step (1-based step numbers in `step`). `d_fake_after` contains
     mean sigma(D(G(z))) after the G step, measured at logged steps only (`log_step`)
     because it costs an extra forward pass of both networks. `samples` maps a step
     to the fixed-noise images (num_samples, C, S, S) in [-1, 1] from G in evaluation
@@ -239,11 +263,22 @@ class History:
     generator_state: dict[str, torch.Tensor] = field(default_factory=dict)
     discriminator_state: dict[str, torch.Tensor] = field(default_factory=dict)
     seconds: float = 0.0  # wall-clock time of the steps run in this call
-    images_per_second: float = 0.0  # real images per second over all processes, this call
+    images_per_second: float = (
+        0.0  # real images per second over all processes, this call
+    )
     interrupted: bool = False  # stopped early by SIGINT or SIGTERM
     stop_signal: int | None = None  # the signal number that stopped it, on that rank
 
-    _SERIES = ("step", "loss_d", "loss_g", "d_real", "d_fake", "d_fake_g", "log_step", "d_fake_after")
+    _SERIES = (
+        "step",
+        "loss_d",
+        "loss_g",
+        "d_real",
+        "d_fake",
+        "d_fake_g",
+        "log_step",
+        "d_fake_after",
+    )
 
     def to_state(self) -> dict[str, Any]:
         """Return the per-step series as plain lists (for checkpoints)."""
@@ -271,7 +306,10 @@ def frozen_batchnorm_statistics(*models: nn.Module) -> Iterator[None]:
 
     Lets a diagnostic forward pass in training mode leave no trace in the models.
     """
-    saved = [{name: buffer.clone() for name, buffer in model.named_buffers()} for model in models]
+    saved = [
+        {name: buffer.clone() for name, buffer in model.named_buffers()}
+        for model in models
+    ]
     try:
         yield
     finally:
@@ -281,7 +319,9 @@ def frozen_batchnorm_statistics(*models: nn.Module) -> Iterator[None]:
 
 
 @torch.no_grad()
-def sample(generator: nn.Module, z: torch.Tensor, *, batch_statistics: bool = False) -> torch.Tensor:
+def sample(
+    generator: nn.Module, z: torch.Tensor, *, batch_statistics: bool = False
+) -> torch.Tensor:
     """Return G(z) as float32 on the CPU, leaving G's mode and buffers as they were.
 
     With `batch_statistics=False` (default) G runs in evaluation mode, so each image
@@ -307,7 +347,13 @@ class ProgressBar:
     draws nothing, because the log lines carry the same rate and ETA.
     """
 
-    def __init__(self, total: int, start: int = 0, stream: TextIO | None = None, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        total: int,
+        start: int = 0,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+    ) -> None:
         self.total = total
         self.start = start
         self.stream = stream or sys.stderr
@@ -361,10 +407,12 @@ def format_seconds(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def prepare_run_folder(config: DCGANConfig, *, resume: bool, force: bool) -> Path | None:
+def prepare_run_folder(
+    config: DCGANConfig, *, resume: bool, force: bool
+) -> Path | None:
     """Check the run folder against --resume/--force and return it (None without `out`).
 
-    Raises `ValueError` when the folder already holds a run and neither flag is set,
+    Raises `ValueError` when the folder already contains a run and neither flag is set,
     or when --resume finds no checkpoint. --force deletes only the files a run
     writes (config.json, log.jsonl, checkpoint.pt, samples/), never other files.
     """
@@ -380,7 +428,7 @@ def prepare_run_folder(config: DCGANConfig, *, resume: bool, force: bool) -> Pat
         return folder
     if existing and not force:
         raise ValueError(
-            f"run folder {folder} already holds a run ({', '.join(existing)}); pass "
+            f"run folder {folder} already contains a run ({', '.join(existing)}); pass "
             f"--resume to continue it, --force to overwrite it, or choose another --out"
         )
     for name in existing:
@@ -401,7 +449,8 @@ def check_resumable(saved: DCGANConfig, requested: DCGANConfig, path: Path) -> N
     changed = [
         f"{item.name}: {getattr(saved, item.name)!r} -> {getattr(requested, item.name)!r}"
         for item in dataclasses.fields(DCGANConfig)
-        if item.name not in RESUMABLE_FIELDS and getattr(saved, item.name) != getattr(requested, item.name)
+        if item.name not in RESUMABLE_FIELDS
+        and getattr(saved, item.name) != getattr(requested, item.name)
     ]
     if changed:
         raise ValueError(
@@ -444,7 +493,11 @@ class StopRequest:
 
 
 def _check_speed_switches(config: DCGANConfig, device: torch.device) -> None:
-    if config.bf16 and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if (
+        config.bf16
+        and device.type == "cpu"
+        and not torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    ):
         raise ValueError(
             "bf16 autocast on this CPU would be emulated and slow: it lacks AVX512-BF16 "
             "and AMX. Drop --bf16, or train on a GPU."
@@ -456,23 +509,35 @@ def _check_speed_switches(config: DCGANConfig, device: torch.device) -> None:
 class _Run:
     """The state of one training call: models, optimisers, data, files and history."""
 
-    def __init__(self, config: DCGANConfig, context: DistributedContext, folder: Path | None) -> None:
+    def __init__(
+        self, config: DCGANConfig, context: DistributedContext, folder: Path | None
+    ) -> None:
         self.config = config
         self.context = context
         self.folder = folder
         device = context.device
-        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.memory_format = (
+            torch.channels_last if config.channels_last else torch.contiguous_format
+        )
 
         generator, discriminator = build_models(config, seed=config.seed)
         generator.to(device=device, memory_format=self.memory_format)
         discriminator.to(device=device, memory_format=self.memory_format)
-        self.generator, self.discriminator = wrap_models(generator, discriminator, config, context)
+        self.generator, self.discriminator = wrap_models(
+            generator, discriminator, config, context
+        )
         betas = (config.beta1, config.beta2)
-        self.optimizer_g = torch.optim.Adam(self.generator.parameters(), lr=config.learning_rate, betas=betas)
-        self.optimizer_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.learning_rate, betas=betas)
+        self.optimizer_g = torch.optim.Adam(
+            self.generator.parameters(), lr=config.learning_rate, betas=betas
+        )
+        self.optimizer_d = torch.optim.Adam(
+            self.discriminator.parameters(), lr=config.learning_rate, betas=betas
+        )
 
         self.images = load_dataset(config)  # uint8 (N, C, S, S) on the CPU
-        steps_per_epoch(len(self.images), config, context.world_size)  # validates batch_size
+        steps_per_epoch(
+            len(self.images), config, context.world_size
+        )  # validates batch_size
         self.fixed_noise = fixed_noise(config)
         self.history = History(config)
         self.step = 0  # steps completed
@@ -521,8 +586,12 @@ class _Run:
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         config, context = self.config, self.context
-        indices = batch_indices(len(self.images), config, self.step, context.rank, context.world_size)
-        real = to_model_range(self.images[indices]).to(context.device, memory_format=self.memory_format)
+        indices = batch_indices(
+            len(self.images), config, self.step, context.rank, context.world_size
+        )
+        real = to_model_range(self.images[indices]).to(
+            context.device, memory_format=self.memory_format
+        )
         z = step_noise(config, context.rank, self.step).to(context.device)
         return real, z
 
@@ -539,7 +608,10 @@ class _Run:
     def measure_after_g_step(self, z: torch.Tensor) -> float:
         """Return mean sigma(D(G(z))) with the updated G, leaving no trace in the models."""
         generator, discriminator = unwrap(self.generator), unwrap(self.discriminator)
-        with frozen_batchnorm_statistics(generator, discriminator), _autocast(self.config, z.device):
+        with (
+            frozen_batchnorm_statistics(generator, discriminator),
+            _autocast(self.config, z.device),
+        ):
             logits = discriminator(generator(z))
         return float(torch.sigmoid(logits.float()).mean())
 
@@ -557,7 +629,9 @@ class _Run:
             result.d_fake, result.d_fake_g, d_fake_after, images_per_second, format_seconds(eta),
         )  # fmt: skip
         if self.folder is not None:
-            entry = dict(dataclasses.asdict(result), step=self.step, d_fake_after=d_fake_after)
+            entry = dict(
+                dataclasses.asdict(result), step=self.step, d_fake_after=d_fake_after
+            )
             entry["images_per_second"] = images_per_second
             with open(self.folder / "log.jsonl", "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
@@ -572,7 +646,9 @@ class _Run:
         if last or wanted:
             self.history.samples[self.step] = images.numpy()
         if self.folder is not None and self.context.is_main and (last or grid_due):
-            save_grid(images.numpy(), self.folder / "samples" / f"step_{self.step:06d}.png")
+            save_grid(
+                images.numpy(), self.folder / "samples" / f"step_{self.step:06d}.png"
+            )
 
 
 def train(config: DCGANConfig, *, resume: bool = False, force: bool = False) -> History:
@@ -591,19 +667,37 @@ def train(config: DCGANConfig, *, resume: bool = False, force: bool = False) -> 
         _check_speed_switches(config, context.device)
         if config.threads is not None:
             torch.set_num_threads(config.threads)
-        folder = None
-        if context.is_main:
-            folder = prepare_run_folder(config, resume=resume, force=force)
-        if context.distributed:
-            dist.barrier()  # rank 0 has checked or cleaned the folder
-            folder = None if config.out is None else Path(config.out)
+        folder = _prepare_run_folder_on_rank0(
+            config, context, resume=resume, force=force
+        )
         return _train(config, context, folder, resume)
     finally:
         torch.set_num_threads(previous_threads)
         teardown_distributed(context)
 
 
-def _train(config: DCGANConfig, context: DistributedContext, folder: Path | None, resume: bool) -> History:
+def _prepare_run_folder_on_rank0(
+    config: DCGANConfig, context: DistributedContext, *, resume: bool, force: bool
+) -> Path | None:
+    """Run `prepare_run_folder` on rank 0 and raise its error on every rank."""
+    if not context.distributed:
+        return prepare_run_folder(config, resume=resume, force=force)
+    message = None
+    if context.is_main:
+        try:
+            prepare_run_folder(config, resume=resume, force=force)
+        except ValueError as error:
+            message = str(error)
+    box = [message]
+    dist.broadcast_object_list(box, src=0)  # the other ranks wait here for rank 0
+    if box[0] is not None:
+        raise ValueError(box[0])
+    return None if config.out is None else Path(config.out)
+
+
+def _train(
+    config: DCGANConfig, context: DistributedContext, folder: Path | None, resume: bool
+) -> History:
     run = _Run(config, context, folder)
     if resume:
         assert folder is not None
@@ -612,41 +706,62 @@ def _train(config: DCGANConfig, context: DistributedContext, folder: Path | None
             _drop_log_lines_after(folder / "log.jsonl", run.step)
     if folder is not None and context.is_main:
         (folder / "config.json").write_text(config.to_json() + "\n", encoding="utf-8")
-        LOGGER.info("run folder %s, config written to %s", folder, folder / "config.json")
+        LOGGER.info(
+            "run folder %s, config written to %s", folder, folder / "config.json"
+        )
     LOGGER.info(
         "training %d steps from step %d on %s (%d process(es)), %d images of %s",
         config.steps, run.step, context.device, context.world_size, len(run.images), tuple(run.images.shape[1:]),
     )  # fmt: skip
 
     start_step = run.step
-    bar = ProgressBar(config.steps, start=start_step, stream=sys.stderr if config.progress and context.is_main else _NullStream())
+    bar = ProgressBar(
+        config.steps,
+        start=start_step,
+        stream=sys.stderr if config.progress and context.is_main else _NullStream(),
+    )
     started = time.perf_counter()
     with StopRequest() as stop:
         while run.step < config.steps:
             real, z = run.next_batch()
             result = train_step(
-                run.generator, run.discriminator, run.optimizer_g, run.optimizer_d, real, z, config
+                run.generator,
+                run.discriminator,
+                run.optimizer_g,
+                run.optimizer_d,
+                real,
+                z,
+                config,
             )
             run.step += 1
             run.record(result)
             last = run.step == config.steps
-            if run.step % config.log_every == 0 or last or stop.requested:
+            stopping = _stop_everywhere(stop, context)
+            if run.step % config.log_every == 0 or last or stopping:
                 run.log(result, run.measure_after_g_step(z), bar)
             run.keep_samples(last)
-            if (config.checkpoint_every and run.step % config.checkpoint_every == 0) or last:
+            if (
+                config.checkpoint_every and run.step % config.checkpoint_every == 0
+            ) or last:
                 run.save()
             bar.update(run.step, force=last)
-            if _stop_everywhere(stop, context):
+            if stopping:
                 break
     bar.close()
     seconds = time.perf_counter() - started
     history = run.history
     history.seconds = seconds
     steps_run = run.step - start_step
-    history.images_per_second = steps_run * config.batch_size * context.world_size / seconds if seconds else 0.0
-    history.generator_state = {k: v.detach().cpu().clone() for k, v in unwrap(run.generator).state_dict().items()}
+    history.images_per_second = (
+        steps_run * config.batch_size * context.world_size / seconds if seconds else 0.0
+    )
+    history.generator_state = {
+        k: v.detach().cpu().clone()
+        for k, v in unwrap(run.generator).state_dict().items()
+    }
     history.discriminator_state = {
-        k: v.detach().cpu().clone() for k, v in unwrap(run.discriminator).state_dict().items()
+        k: v.detach().cpu().clone()
+        for k, v in unwrap(run.discriminator).state_dict().items()
     }
     if run.step < config.steps:
         history.interrupted = True
@@ -654,8 +769,17 @@ def _train(config: DCGANConfig, context: DistributedContext, folder: Path | None
         run.save()
         if run.step not in history.samples:
             history.samples[run.step] = sample(run.generator, run.fixed_noise).numpy()
-        LOGGER.warning("stopped by signal %s at step %d; checkpoint written", stop.signal_number, run.step)
-    LOGGER.info("finished at step %d in %s (%.1f img/s)", run.step, format_seconds(seconds), history.images_per_second)
+        LOGGER.warning(
+            "stopped by signal %s at step %d; checkpoint written",
+            stop.signal_number,
+            run.step,
+        )
+    LOGGER.info(
+        "finished at step %d in %s (%.1f img/s)",
+        run.step,
+        format_seconds(seconds),
+        history.images_per_second,
+    )
     return history
 
 
