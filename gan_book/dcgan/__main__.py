@@ -21,12 +21,10 @@ import os
 import sys
 from pathlib import Path
 
-import torch
-
 from gan_book.dcgan.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from gan_book.dcgan.config import SUPPORTED_IMAGE_SIZES, DCGANConfig
 from gan_book.dcgan.model import Generator
-from gan_book.dcgan.train import noise_generator, sample, train
+from gan_book.dcgan.train import sample, sample_noise, train
 from gan_book.images import save_grid
 
 DEFAULTS = DCGANConfig()
@@ -221,9 +219,7 @@ def run_sample(args: argparse.Namespace) -> int:
     config = DCGANConfig.from_dict(state["config"])
     generator = Generator(config)
     generator.load_state_dict(state["generator"])
-    z = torch.randn(
-        args.n, config.latent_dim, generator=noise_generator(args.seed, 0, 0)
-    )
+    z = sample_noise(args.seed, args.n, config.latent_dim)
     images = sample(generator, z, batch_statistics=args.batch_statistics)
     save_grid(images.numpy(), args.out)
     logging.getLogger("gan_book.dcgan").info(

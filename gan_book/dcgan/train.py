@@ -79,6 +79,7 @@ RESUMABLE_FIELDS = frozenset(
     }
 )
 FIXED_NOISE_STREAM = 2**32  # stream id of the fixed noise, apart from every rank id
+SAMPLE_NOISE_STREAM = 2**32 + 1  # stream id of `sample_noise`
 
 
 # ---------------------------------------------------------------------------------
@@ -196,6 +197,13 @@ def fixed_noise(config: DCGANConfig) -> torch.Tensor:
         config.num_samples,
         config.latent_dim,
         generator=noise_generator(config.seed, FIXED_NOISE_STREAM, 0),
+    )
+
+
+def sample_noise(seed: int, count: int, latent_dim: int) -> torch.Tensor:
+    """Return `count` latent vectors for sampling, apart from every training stream."""
+    return torch.randn(
+        count, latent_dim, generator=noise_generator(seed, SAMPLE_NOISE_STREAM, 0)
     )
 
 
