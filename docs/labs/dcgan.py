@@ -4,10 +4,11 @@
 # [Download this lab as a notebook](dcgan.ipynb) and run it with `gan_book`
 # installed (`pip install -e .` in the book's repository).
 #
-# The lab loads the small DCGAN that the book trains on 10,000 real MNIST digits
-# (from the result cache, so it costs nothing after a build; otherwise it trains it,
-# about a minute on two cores), looks at its architecture and samples, and scores
-# the samples with the digit classifier of `gan_book.dcgan_quality`. The last cells
+# The lab loads the small DCGAN that the book trains on 10,000 real MNIST digits.
+# It comes from the result cache, so it costs nothing after a build; otherwise the
+# first cell trains it, in about a minute on two cores. The lab then looks at the
+# architecture and the samples, and scores the samples with the digit classifier of
+# `gan_book.dcgan_quality`. The last cells
 # train a model of your own for a few hundred steps: change the config and compare.
 
 # %%
