@@ -69,14 +69,18 @@ def _check_step(step_size, steps) -> None:
         raise ValueError(f"steps must be a non-negative integer, got steps={steps!r}.")
 
 
-def _evaluate(theta, c):
+def _evaluate(theta, c, step):
     a, b, g, h = np.moveaxis(theta, -1, 0)
     try:
         return cost_and_gradient(a, b, g, h, c)
     except ValueError as error:
+        if step == 0:
+            raise
+        # The parameter check's own advice is dropped: the caller sets the step.
+        reason = str(error).split(";")[0]
         raise ValueError(
-            f"the trajectory left the verified domain ({error}); use a smaller "
-            "step_size, fewer steps or another start."
+            f"the trajectory left the verified domain at iterate {step}: {reason}. "
+            "Use a smaller step_size, fewer steps or another start."
         ) from None
 
 
@@ -110,16 +114,16 @@ def trajectory(
     generator_part = direction * np.array([0.0, 0.0, 1.0, 1.0])
 
     params = [theta]
-    results = [_evaluate(theta, c)]
-    for _ in range(int(steps)):
+    results = [_evaluate(theta, c, 0)]
+    for step in range(1, int(steps) + 1):
         current = results[-1]
         if scheme == "simultaneous":
             theta = theta + direction * current.gradient
         else:
             moved = theta + discriminator_part * current.gradient
-            theta = moved + generator_part * _evaluate(moved, c).gradient
+            theta = moved + generator_part * _evaluate(moved, c, step).gradient
         params.append(theta)
-        results.append(_evaluate(theta, c))
+        results.append(_evaluate(theta, c, step))
     return Trajectory(
         params=np.stack(params),
         cost=np.stack([r.cost for r in results]),

@@ -249,11 +249,18 @@ def _log_orthant(h, k, rho):
     # Owen's T takes its limit value.
     safe_h = np.where(h == 0, 1.0, h)
     safe_k = np.where(k == 0, 1.0, k)
-    a_h = np.where(h == 0, np.copysign(1e300, k), (k / safe_h - rho) / sigma)
-    a_k = np.where(k == 0, np.copysign(1e300, h), (h / safe_k - rho) / sigma)
+    with np.errstate(over="ignore"):
+        a_h = np.where(h == 0, np.copysign(1e300, k), (k / safe_h - rho) / sigma)
+        a_k = np.where(k == 0, np.copysign(1e300, h), (h / safe_k - rho) / sigma)
+    a_h, a_k = np.clip(a_h, -1e300, 1e300), np.clip(a_k, -1e300, 1e300)
     u_h = _log_upper_owen(np.abs(h), np.where(h >= 0, a_h, -a_h))
     u_k = _log_upper_owen(np.abs(k), np.where(k >= 0, a_k, -a_k))
-    return _combine_orthant(h >= 0, k >= 0, u_h, u_k)
+    log_value, log_bound = _combine_orthant(h >= 0, k >= 0, u_h, u_k)
+    # Owen's split is degenerate at the origin, where the orthant is
+    # 1/4 + arcsin(rho)/(2 pi) (Sheppard's formula).
+    origin = (h == 0) & (k == 0)
+    log_value = np.where(origin, np.log(0.25 + np.arcsin(rho) / (2 * np.pi)), log_value)
+    return log_value, np.where(origin, np.log(4 * EPS), log_bound)
 
 
 def _combine_orthant(h_upper, k_upper, u_h, u_k):
@@ -391,7 +398,7 @@ def _key_by_series(x0, kappa, upper):
 
 
 GAUSSIAN_SERIES_TERMS = 50
-GAUSSIAN_SERIES_MIN_X0 = 3.0
+GAUSSIAN_SERIES_MIN_X0 = 2.0
 
 
 def _key_q_by_gaussian_series(x0, kappa):
@@ -403,7 +410,7 @@ def _key_q_by_gaussian_series(x0, kappa):
     $(-1)^n\mu_n(x_0)/n!$ and $\int_0^\infty s^n e^{-\lambda s - s^2} ds =
     2^{-(n+1)/2}\mu_n(\lambda/\sqrt2)$, so the sum has terms shrinking by about
     $n/(x_0\lambda)$ (Watson's lemma with the Gaussian kept whole); it is tried only
-    for $x_0 \ge 3$.
+    for $x_0 \ge 2$.
     """
     terms = GAUSSIAN_SERIES_TERMS
     rate = 2.0 * x0 + kappa
@@ -438,9 +445,17 @@ def _key(x0, kappa, upper):
     complement = total - other
     complement_bound = other_bound + 2 * EPS * total
     value, bound = _best([(direct, direct_bound), (complement, complement_bound)])
-    d_value = _key_kappa_derivative(x0, kappa, value, upper)
+    d_value, d_scale = _key_kappa_derivative(x0, kappa, value, upper, with_scale=True)
 
-    needs_more = bound > TARGET_RELATIVE_ERROR * value
+    # The expansions are tried where the tail forms leave K, the expectation built from
+    # it (which subtracts 2K when `upper`) or dK/dkappa (which subtracts terms of size
+    # d_scale) short of the target.
+    base = np.exp(2.0 * log_ndtr(-x0 if upper else x0))
+    expectation = np.abs(base - 2.0 * value) if upper else base + 2.0 * value
+    d_bound = (x0 + kappa) * bound + 4 * EPS * d_scale
+    needs_more = (bound > TARGET_RELATIVE_ERROR * np.minimum(value, 0.5 * expectation)) | (
+        d_bound > TARGET_RELATIVE_ERROR * np.abs(d_value)
+    )
     series, series_d, series_bound = _on_subset(
         needs_more & (kappa >= 2.0 * np.abs(x0) + 4.0),
         lambda x, k: _key_by_series(x, k, upper),
@@ -462,18 +477,26 @@ def _key(x0, kappa, upper):
     return np.maximum(value, 0.0), d_value
 
 
-def _key_kappa_derivative(x0, kappa, key, upper):
+def _key_kappa_derivative(x0, kappa, key, upper, *, with_scale=False):
     r"""Return $\partial K/\partial\kappa$ from $K$ itself.
 
     By parts, $\partial K_\Phi/\partial\kappa = hK_\Phi - \varphi(x_0)\Phi(x_0) - M_2$
     and $\partial K_Q/\partial\kappa = hK_Q + M_2 - \varphi(x_0)Q(x_0)$, with
     $h = x_0 + \kappa$ and $M_2 = \int_0^\infty e^{-\kappa s}\varphi(x_0+s)^2 ds$.
+    With `with_scale`, also returns the sum of the magnitudes of the three terms,
+    which sets the rounding error of their difference.
     """
     h = x0 + kappa
     m2 = _gaussian_square_laplace(x0, kappa)
     if upper:
-        return h * key + m2 - np.exp(_log_phi(x0) + log_ndtr(-x0))
-    return h * key - m2 - np.exp(_log_phi(x0) + log_ndtr(x0))
+        density_tail = np.exp(_log_phi(x0) + log_ndtr(-x0))
+        derivative = h * key + m2 - density_tail
+    else:
+        density_tail = np.exp(_log_phi(x0) + log_ndtr(x0))
+        derivative = h * key - m2 - density_tail
+    if with_scale:
+        return derivative, np.abs(h * key) + m2 + density_tail
+    return derivative
 
 
 def _gaussian_square_laplace(x0, kappa):
