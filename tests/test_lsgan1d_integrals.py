@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import erf, log_ndtr
 
-import lsgan1d_reference as reference
+import test_lsgan1d_reference as reference
 from gan_book.lsgan1d import key_integral, key_integral_monte_carlo, squared_cdf_expectation
 
 # The arguments the cost implies over the verified domain: sqrt(2)(a h + b) reaches
@@ -46,7 +46,8 @@ def test_squared_cdf_expectation_relative(x0, kappa, upper):
 @given(st.floats(-15, 15), rates, st.booleans())
 def test_squared_cdf_expectation_derivatives(x0, kappa, upper):
     value, d_x0, d_kappa = squared_cdf_expectation(x0, kappa, upper=upper)
-    # Central differences carry a rounding error of about eps * F / step.
+    # Central differences carry the error of F divided by the step. F is accurate to
+    # about 1e-10 relative where Q(x0)^2 - 2K cancels (small kappa, moderate x0).
     for step, expected, shift in (
         (1e-5, d_x0, lambda v: (x0 + v, kappa)),
         (1e-5 * kappa, d_kappa, lambda v: (x0, kappa + v)),
@@ -54,7 +55,7 @@ def test_squared_cdf_expectation_derivatives(x0, kappa, upper):
         plus = squared_cdf_expectation(*shift(step), upper=upper)[0]
         minus = squared_cdf_expectation(*shift(-step), upper=upper)[0]
         difference = (plus - minus) / (2 * step)
-        noise = 1e-15 * max(value, 1e-300) / step
+        noise = 1e-10 * max(value, 1e-300) / step
         assert abs(difference - expected) <= 1e-6 * abs(expected) + noise, (difference, expected)
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-import lsgan1d_reference as reference
+import test_lsgan1d_reference as reference
 from gan_book.lsgan1d import (
     DOMAIN,
     cost_and_gradient,

@@ -4,7 +4,10 @@ external is loaded, and a raising example fails the build naming its block id.""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -177,3 +180,77 @@ def test_raising_block_fails_build_naming_its_id(tmp_path):
     assert result.returncode != 0, output[-4000:]
     assert "canary-raises" in output
     assert "the canary block raises on purpose" in output
+
+
+def test_build_runs_chapter_tests_and_shows_them(tmp_path):
+    build_page = _load_build_page()
+    work = tmp_path / "work"
+    work.mkdir()
+    pages = [ROOT / "docs" / "chapters" / "adversarial-game.md", ROOT / "docs" / "verification.md"]
+    result = build_page.build_pages(pages, tmp_path / "site", work)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    chapter = (tmp_path / "site" / "chapters" / "adversarial-game" / "index.html").read_text(
+        encoding="utf-8")
+    match = re.search(r"Verified: (\d+) tests passed", chapter)
+    assert match, "the chapter has no verification box"
+    assert int(match[1]) >= 10
+    report = (tmp_path / "site" / "verification" / "index.html").read_text(encoding="utf-8")
+    assert "test_theorem_1_two_ways_agree" in report
+    assert "failed" not in report
+
+
+def test_failing_chapter_test_fails_build(tmp_path):
+    build_page = _load_build_page()
+    failing = ROOT / "tests" / "test_zz_build_canary.py"
+    page = tmp_path / "canary-chapter.md"
+    page.write_text("---\ntests:\n  - tests/test_zz_build_canary.py\n---\n\n# Canary\n",
+                    encoding="utf-8")
+    failing.write_text("def test_canary_fails():\n    assert 1 + 1 == 3\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        result = build_page.build_pages([page], tmp_path / "site", work)
+    finally:
+        failing.unlink()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "test_canary_fails" in output
+
+
+def test_chapter_downloads_are_offered(built_site):
+    folder = built_site / "chapters" / "adversarial-game"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert (folder / "adversarial-game.py").is_file()
+    assert (folder / "adversarial-game.ipynb").is_file()
+    assert 'href="adversarial-game.py"' in page
+
+
+def test_provenance_manifest_lists_figures(built_site):
+    manifest = json.loads((built_site / "provenance.json").read_text(encoding="utf-8"))
+    pages = {record["page"] for record in manifest["records"]}
+    assert "chapters/adversarial-game.md" in pages
+    for record in manifest["records"]:
+        assert record["built"]["commit"]
+        assert record["kind"] in {"figure", "table"}
+
+
+def test_chapter_scripts_run_on_their_own(built_site):
+    from conftest import build_environment
+
+    scripts = sorted((built_site / "chapters").glob("*/*.py"))
+    assert scripts
+    for script in scripts:
+        result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=build_environment(),
+                                capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, f"{script.name}:\n{result.stderr[-6000:]}"
+
+
+def test_chapter_notebooks_are_valid(built_site):
+    import nbformat
+
+    for notebook_path in sorted((built_site / "chapters").glob("*/*.ipynb")):
+        notebook = nbformat.read(notebook_path, as_version=4)
+        nbformat.validate(notebook)
+        script = notebook_path.with_suffix(".py").read_text(encoding="utf-8")
+        for cell in notebook.cells[1:]:
+            assert cell.source in script, f"{notebook_path.name}: a cell differs from the script"

@@ -436,6 +436,43 @@ def _key_q_by_gaussian_series(x0, kappa):
     return phi_squared * total, phi_squared * derivative, bound
 
 
+def _upper_expectation_by_gaussian_series(x0, kappa):
+    r"""$\bar F = \mathbb E\,Q(x_0 + s)^2$ and $\partial\bar F/\partial\kappa$ as a sum
+    of positive-weight terms, for $x_0 \ge 2$.
+
+    $\bar F = \kappa\varphi(x_0)^2\int_0^\infty e^{-\lambda s - s^2} m(x_0+s)^2 ds$
+    with $\lambda = 2x_0 + \kappa$; the Taylor coefficients of $m^2$ are the Cauchy
+    square of those of $m$, and the moments are as in `_key_q_by_gaussian_series`.
+    """
+    terms = GAUSSIAN_SERIES_TERMS
+    rate = 2.0 * x0 + kappa
+    taylor_moments = _gaussian_laplace_moments(x0, terms + 1)
+    weight_moments = _gaussian_laplace_moments(rate / SQRT2, terms + 2)
+    with np.errstate(all="ignore"):
+        taylor = []
+        factorial = 1.0
+        for n in range(terms + 1):
+            if n > 0:
+                factorial *= n
+            taylor.append((-1) ** n * taylor_moments[n] / factorial)
+        total = np.zeros_like(x0)
+        slope = np.zeros_like(x0)
+        tail_max = np.zeros_like(x0)
+        for n in range(terms + 1):
+            square = sum(taylor[j] * taylor[n - j] for j in range(n + 1))
+            term = square * 2.0 ** (-(n + 1) / 2) * weight_moments[n]
+            total = total + term
+            slope = slope - square * 2.0 ** (-(n + 2) / 2) * weight_moments[n + 1]
+            if n > terms - TAIL_TERMS:
+                tail_max = np.maximum(tail_max, np.abs(term))
+        phi_squared = np.exp(2.0 * _log_phi(x0))
+        value = kappa * phi_squared * total
+        d_kappa = phi_squared * (total + kappa * slope)
+        bound = kappa * phi_squared * (terms * tail_max + 8 * EPS * np.abs(total))
+    usable = np.isfinite(bound) & np.isfinite(value) & np.isfinite(d_kappa)
+    return value, d_kappa, np.where(usable, bound, np.inf)
+
+
 def _key(x0, kappa, upper):
     """Return K_Q (upper) or K_Phi and dK/dkappa, choosing the best rearrangement."""
     phi_case, q_case = _log_tails(x0, kappa)
@@ -474,7 +511,8 @@ def _key(x0, kappa, upper):
         )
         use = gaussian_bound < bound
         value, d_value = np.where(use, gaussian, value), np.where(use, gaussian_d, d_value)
-    return np.maximum(value, 0.0), d_value
+        bound = np.minimum(bound, gaussian_bound)
+    return np.maximum(value, 0.0), d_value, bound
 
 
 def _key_kappa_derivative(x0, kappa, key, upper, *, with_scale=False):
@@ -522,9 +560,23 @@ def squared_cdf_expectation(x0, kappa, *, upper=False):
     shape = x0.shape
     # The selection below works on flat arrays; the shape is restored at the end.
     x0, kappa = x0.ravel(), kappa.ravel()
-    key, d_key = _key(x0, kappa, upper)
-    results = _expectation_from_key(x0, kappa, key, d_key, upper)
-    return tuple(r.reshape(shape) for r in results)
+    key, d_key, key_bound = _key(x0, kappa, upper)
+    value, d_x0, d_kappa = _expectation_from_key(x0, kappa, key, d_key, upper)
+    if upper:
+        # Q(x0)^2 - 2 K cancels where kappa is small against x0 (the generator's
+        # samples all sit far above the discriminator's ramp); there the expectation
+        # is summed directly as a positive series.
+        bound = 2.0 * key_bound + 4 * EPS * np.exp(2.0 * log_ndtr(-x0))
+        direct, direct_d_kappa, direct_bound = _on_subset(
+            (x0 >= GAUSSIAN_SERIES_MIN_X0) & (bound > TARGET_RELATIVE_ERROR * value),
+            _upper_expectation_by_gaussian_series,
+            (x0, kappa),
+            (0.0, 0.0, np.inf),
+        )
+        use = direct_bound < bound
+        value = np.where(use, direct, value)
+        d_kappa = np.where(use, direct_d_kappa, d_kappa)
+    return tuple(r.reshape(shape) for r in (value, d_x0, d_kappa))
 
 
 def squared_cdf_expectation_from_key(x0, kappa, key, *, upper=False):
