@@ -3,7 +3,7 @@
 Usage: .venv/bin/python scripts/make_pdf.py [--out build]
 
 The strict build runs with GAN_BOOK_PRINT=true, which turns on the print-site plugin
-(mkdocs.yml): one extra page, print_page/, holds every page of the nav in order with a
+(mkdocs.yml): one extra page, print_page/, contains every page of the nav in order with a
 table of contents. Debian's Chromium opens that page from a loopback server, waits
 until the site's MathJax reports every formula typeset
 (`document.documentElement.dataset.mathTypeset == "done"`, set by
@@ -77,36 +77,46 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def print_to_pdf(site_dir: Path, pdf: Path) -> dict:
-    """Print site_dir's print page to `pdf`; return the request and math statistics."""
-    from playwright.sync_api import sync_playwright
+def print_to_pdf(site_dir: Path, pdf: Path, browser=None) -> dict:
+    """Print site_dir's print page to `pdf`; return the request and math statistics.
+
+    `browser` is a running Playwright Chromium to reuse (the tests pass theirs);
+    without it, Debian's Chromium is started for this call.
+    """
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            own = playwright.chromium.launch(executable_path=chromium_path(),
+                                             args=CHROMIUM_ARGS)
+            try:
+                return print_to_pdf(site_dir, pdf, own)
+            finally:
+                own.close()
 
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     foreign: list[str] = []
+    page = browser.new_page()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(),
-                                                 args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.on("request", lambda request: None if request.url.startswith(
-                (base, "data:", "blob:")) else foreign.append(request.url))
-            page.goto(f"{base}/print_page/", wait_until="load")
-            page.wait_for_function(
-                "() => document.documentElement.dataset.mathTypeset === 'done'",
-                timeout=MATH_TIMEOUT_MS)
-            page.wait_for_function(IMAGES_LOADED, timeout=MATH_TIMEOUT_MS)
-            page.evaluate("() => document.querySelectorAll('details')"
-                          ".forEach(d => { d.open = true; })")
-            math = page.evaluate(BROKEN_MATH)
-            page.emulate_media(media="print")
-            pdf.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(pdf), format="A4", print_background=True,
-                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
-            browser.close()
+        page.on("request", lambda request: None if request.url.startswith(
+            (base, "data:", "blob:")) else foreign.append(request.url))
+        page.goto(f"{base}/print_page/", wait_until="load")
+        page.wait_for_function(
+            "() => document.documentElement.dataset.mathTypeset === 'done'",
+            timeout=MATH_TIMEOUT_MS)
+        page.wait_for_function(IMAGES_LOADED, timeout=MATH_TIMEOUT_MS)
+        page.evaluate("() => document.querySelectorAll('details')"
+                      ".forEach(d => { d.open = true; })")
+        math = page.evaluate(BROKEN_MATH)
+        page.emulate_media(media="print")
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        page.pdf(path=str(pdf), format="A4", print_background=True,
+                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
     finally:
+        page.close()
         server.shutdown()
         server.server_close()
     if foreign:
