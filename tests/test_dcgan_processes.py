@@ -111,15 +111,19 @@ def test_cli_train_sample_and_errors(tmp_path, capsys):
     assert "image_size 48 is not supported" in capsys.readouterr().err
 
 
-def test_sigint_checkpoints_and_resume_matches(tmp_path):
+@pytest.mark.parametrize(
+    ("signal_number", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)]
+)
+def test_signal_checkpoints_and_resume_matches(tmp_path, signal_number, exit_code):
     out = tmp_path / "run"
     command = cli(
         "train", *SMOKE_ARGS, "--steps", "400", "--log-every", "1", "--out", str(out)
     )
     process = start_and_wait_for(command, "step 3/400")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal_number)
     _, stderr = process.communicate(timeout=TIMEOUT)
-    assert process.returncode == 130, stderr
+    assert process.returncode == exit_code, stderr
+    assert f"stopped by signal {int(signal_number)}" in stderr
     stopped_at = load_checkpoint(out / CHECKPOINT_NAME)["step"]
     assert 3 <= stopped_at < 400
 

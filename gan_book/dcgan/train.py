@@ -782,6 +782,8 @@ def _train(
             stop.signal_number,
             run.step,
         )
+    if context.distributed:
+        dist.barrier()  # peers wait for rank 0's last checkpoint before leaving
     LOGGER.info(
         "finished at step %d in %s (%.1f img/s)",
         run.step,
