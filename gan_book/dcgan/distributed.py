@@ -121,6 +121,7 @@ def wrap_models(
     The models must already be on `context.device`. DDP copies rank 0's parameters to
     every process when it wraps them.
     """
+    # NOTE: the nccl and SyncBatchNorm paths have no test: the suite runs on CPUs only.
     if config.sync_batchnorm:
         generator = nn.SyncBatchNorm.convert_sync_batchnorm(generator)
         discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)

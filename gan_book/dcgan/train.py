@@ -9,8 +9,10 @@ $$L_D = -\log \sigma(D(x)) - \log(1 - \sigma(D(G(z)))), \qquad
 
 averaged over the batch, where $D$ returns logits and $\sigma$ is the logistic
 function. Both losses go through `binary_cross_entropy_with_logits`, which evaluates
-$\log \sigma(t) = -\mathrm{softplus}(-t)$ stably: a Sigmoid followed by `BCELoss`
-rounds $\sigma(t)$ to 0 or 1 in float32 once $|t| \gtrsim 17$ and clamps the logarithm.
+$\log \sigma(t) = -\mathrm{softplus}(-t)$ stably. A Sigmoid followed by `BCELoss`
+would not: in float32 $\sigma(t)$ rounds to exactly 1 from $t = 17$ and to 0 below
+about $t = -103$, and `BCELoss` then clamps each logarithm at $-100$, so the loss
+saturates and its gradient vanishes.
 
 Reproducibility. The data order of step $s$ comes from a `DistributedSampler` seeded
 with (seed, epoch), and the noise of step $s$ on rank $r$ from a generator seeded
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -230,17 +233,21 @@ def batch_indices(
     """
     per_epoch = steps_per_epoch(num_images, config, world_size)
     epoch, position = divmod(step, per_epoch)
+    shard = _epoch_shard(num_images, config.seed, epoch, rank, world_size)
+    start = position * config.batch_size
+    return shard[start : start + config.batch_size].clone()
+
+
+@functools.lru_cache(maxsize=4)
+def _epoch_shard(
+    num_images: int, seed: int, epoch: int, rank: int, world_size: int
+) -> torch.Tensor:
+    """Return one rank's shuffled indices for one epoch, computed once per epoch."""
     sampler = DistributedSampler(
-        range(num_images),
-        num_replicas=world_size,
-        rank=rank,
-        shuffle=True,
-        seed=config.seed,
+        range(num_images), num_replicas=world_size, rank=rank, shuffle=True, seed=seed
     )
     sampler.set_epoch(epoch)
-    shard = torch.tensor(list(sampler))
-    start = position * config.batch_size
-    return shard[start : start + config.batch_size]
+    return torch.tensor(list(sampler))
 
 
 # ---------------------------------------------------------------------------------
@@ -271,9 +278,8 @@ class History:
     generator_state: dict[str, torch.Tensor] = field(default_factory=dict)
     discriminator_state: dict[str, torch.Tensor] = field(default_factory=dict)
     seconds: float = 0.0  # wall-clock time of the steps run in this call
-    images_per_second: float = (
-        0.0  # real images per second over all processes, this call
-    )
+    # Real images per second over all processes, for the steps run in this call.
+    images_per_second: float = 0.0
     interrupted: bool = False  # stopped early by SIGINT or SIGTERM
     stop_signal: int | None = None  # the signal number that stopped it, on that rank
 
