@@ -80,7 +80,19 @@ def _gradient_norm(loss: torch.Tensor, parameters: list[torch.Tensor]) -> float:
 
 
 def measure_saturation(config: SaturationConfig) -> SaturationResult:
-    """Train only the discriminator against a frozen generator and record both gradients."""
+    """Train only the discriminator against a frozen generator and record both gradients.
+
+    Runs on one thread, like `gan_book.toy2d.train`, because the networks are tiny.
+    """
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _measure(config)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _measure(config: SaturationConfig) -> SaturationResult:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         generator = build_generator(config.latent_dim, config.hidden)

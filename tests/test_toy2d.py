@@ -128,6 +128,22 @@ def test_arrows_exact_for_linear_discriminator(loss):
                                rtol=1e-5)
 
 
+def test_r1_penalty_linear_discriminator():
+    linear = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[0.7, -1.2]]))
+    points = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    penalty = toy2d.r1_penalty(linear, points)
+    assert abs(penalty.item() - (0.7**2 + 1.2**2)) < 1e-6
+
+
+def test_penalised_run_is_finite():
+    result = toy2d.train(replace(toy2d.COLLAPSE, steps=20, record_every=10,
+                                 gradient_penalty=1.0))
+    assert np.all(np.isfinite(result.final_samples))
+    assert np.all(np.isfinite(result.generator_grad_norm))
+
+
 def test_saturation_short():
     result = saturation.measure_saturation(
         saturation.SaturationConfig(discriminator_steps=200, record_every=50))
