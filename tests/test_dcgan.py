@@ -305,7 +305,9 @@ def test_idx_mismatched_counts_name_both_files(tmp_path):
     images, labels = load_mnist10k()
     write_idx(tmp_path / "images", images[:10])
     write_idx(tmp_path / "labels", labels[:9])
-    with pytest.raises(ValueError, match="holds 10 images but .*labels holds 9 labels"):
+    with pytest.raises(
+        ValueError, match="contains 10 images but .*labels contains 9 labels"
+    ):
         load_idx(tmp_path / "images", tmp_path / "labels")
 
 

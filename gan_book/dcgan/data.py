@@ -47,7 +47,7 @@ def load_mnist10k() -> tuple[np.ndarray, np.ndarray]:
     """Return the shipped digits: images uint8 (10000, 28, 28) and labels uint8 (10000,).
 
     Pixels are 0 for the black background and 255 for white ink; the classes are
-    interleaved so that any prefix holds all ten.
+    interleaved so that any prefix contains all ten.
     """
     with np.load(MNIST10K_PATH) as archive:
         return archive["images"], archive["labels"]
@@ -72,7 +72,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an unsigned-byte IDX file (gzipped or not) into a uint8 array.
 
     Raises `ValueError` naming the file when the header is invalid, the data type is
-    not unsigned byte, or the file is shorter or longer than its header says.
+    not unsigned byte, or the file is shorter or longer than its header states.
     """
     path = Path(path)
     data = _read_maybe_gzipped(path)
@@ -96,7 +96,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     if len(data) != expected:
         raise ValueError(
             f"{path}: the header announces shape {shape} ({expected} bytes) but the "
-            f"file holds {len(data)} bytes; the file is corrupt or truncated"
+            f"file contains {len(data)} bytes; the file is corrupt or truncated"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape).copy()
 
@@ -124,7 +124,7 @@ def load_idx(
         )
     if len(labels) != len(images):
         raise ValueError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
+            f"{images_path} contains {len(images)} images but {labels_path} contains "
             f"{len(labels)} labels; pass files of the same split"
         )
     return images, labels
@@ -257,7 +257,7 @@ def load_image_folder(
 def load_dataset(config: DCGANConfig) -> torch.Tensor:
     """Load `config.data` as a uint8 tensor (N, channels, image_size, image_size).
 
-    `config.data` is "mnist10k", an IDX image file, a folder that holds the MNIST
+    `config.data` is "mnist10k", an IDX image file, a folder that contains the MNIST
     training files (`train-images-idx3-ubyte`, gzipped or not), or a folder of images.
     """
     source = config.data

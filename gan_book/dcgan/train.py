@@ -256,7 +256,7 @@ def _epoch_shard(
 
 @dataclass
 class History:
-    """What a run returns: per-step scalars, fixed-noise samples and the final weights.
+    """Result of a run: per-step scalars, fixed-noise samples and the final weights.
 
     Lists are indexed by step (1-based step numbers in `step`). `d_fake_after` contains
     mean sigma(D(G(z))) after the G step, measured at logged steps only (`log_step`)
@@ -668,12 +668,13 @@ class _Run:
 def train(config: DCGANConfig, *, resume: bool = False, force: bool = False) -> History:
     """Train a DCGAN as `config` describes and return its `History`.
 
-    With `config.out` set, writes the run folder (see the module docstring); an
+    With `config.out` set, it writes the run folder (see the module docstring). An
     existing run there is continued with `resume=True`, replaced with `force=True`,
     and otherwise rejected with `ValueError`. SIGINT or SIGTERM stop the run after the
     current step with a checkpoint, and the history has `interrupted=True`. Under
-    torchrun each process trains on its shard; rank 0 logs and writes files, and
+    torchrun each process trains on its shard. Rank 0 logs and writes files, and
     every rank returns its own history (identical weights, per-rank scalars).
+    Drawing the initial weights reseeds torch's global generator with `config.seed`.
     """
     context = setup_distributed(config)
     previous_threads = torch.get_num_threads()
