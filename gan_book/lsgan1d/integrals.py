@@ -78,6 +78,8 @@ WATSON_TERMS = 30
 # Truncation errors of the expansions below are estimated from their last terms.
 TAIL_TERMS = 8
 MILLER_EXTRA = 25
+# Largest argument for which the unscaled backward recursion below stays finite.
+MILLER_MAX_X = 1e4
 
 
 def _gaussian_laplace_moments(x, count):
@@ -91,11 +93,10 @@ def _gaussian_laplace_moments(x, count):
     mu_next = np.zeros_like(x)
     mu = np.full_like(x, 1e-200)
     with np.errstate(all="ignore"):
+        # Starting at 1e-200, the values grow by at most x^n / n! over the recursion,
+        # which stays below 1e150 for x <= MILLER_MAX_X and the counts used here.
         for n in range(count + MILLER_EXTRA, 0, -1):
             mu_next, mu = mu, (x * mu + mu_next) / n
-            # Rescale to keep the unnormalised values inside the double range.
-            scale = np.where(np.abs(mu) > 1e200, 1e-200, 1.0)
-            mu, mu_next = mu * scale, mu_next * scale
             if n - 1 < count:
                 moments[n - 1] = mu
         norm = np.sqrt(np.pi / 2.0) * erfcx(x / SQRT2) / moments[0]
@@ -204,14 +205,14 @@ def _log_upper_owen_nonnegative(x, a):
     # where the Owen's T forms lose digits and x^2 a is large enough to get anywhere.
     needs_more = positive & (log_bound - log_value > np.log(TARGET_RELATIVE_ERROR))
     watson = _on_subset(
-        needs_more & (np.square(x) * a > 4.0),
+        needs_more & (np.square(x) * a > 4.0) & (x * a <= MILLER_MAX_X),
         _log_upper_owen_watson,
         (x, a),
         (-np.inf, np.inf),
     )
     # Swap with the inner U(a x, 1/a) from Watson's expansion: U = Q(x)Q(ax) - inner.
     inner_value, inner_bound = _on_subset(
-        needs_more & (np.square(ax) * inv > 4.0),
+        needs_more & (np.square(ax) * inv > 4.0) & (x <= MILLER_MAX_X),
         _log_upper_owen_watson,
         (ax, inv),
         (-np.inf, np.inf),
