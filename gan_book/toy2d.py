@@ -19,8 +19,8 @@ the measured parts of "Why GANs" (docs/chapters/why-gans.md).
   Methods for GANs do actually Converge?", ICML 2018).
 * Detector metrics: a sample is of high quality when it lies within
   `quality_radius` standard deviations of its nearest centre (three, as in Srivastava et
-  al., "VEEGAN", NeurIPS 2017); a mode is covered when it receives at least
-  `min_fair_share` of the samples a perfect generator would give it.
+  al., "VEEGAN", NeurIPS 2017). A mode is covered when it receives at least
+  `min_fair_share` of the high-quality samples a perfect generator would give it.
 * Views in the manner of GAN Lab (Kahng et al., "GAN Lab: Understanding Complex Deep
   Generative Models using Interactive Visual Experimentation", IEEE TVCG 2019): the
   generator's image of a latent grid, the discriminator's output as a heat map and the
@@ -147,7 +147,7 @@ class TrainConfig:
 class ModeMetrics:
     """Mode coverage of a sample set.
 
-    `modes_covered` counts modes with enough high-quality samples; `modes_reached`
+    `modes_covered` counts modes with enough high-quality samples. `modes_reached`
     counts modes with enough samples nearest to them, sharp or not, so it separates a
     collapsed generator (mass on few modes) from a blurry one (mass everywhere).
     """
@@ -218,7 +218,7 @@ def mode_metrics(samples, ring: RingConfig, *, quality_radius: float = 3.0,
     A sample $x$ is of high quality when $\min_k \|x - \mu_k\| \le$ `quality_radius`
     $\cdot$ `ring.std`, where $\mu_k$ are the centres. A mode is covered when at least
     `min_fair_share` $\cdot\, n /$ `ring.modes` high-quality samples land on it, so a
-    handful of stray points does not count as coverage; it is reached when that many
+    handful of stray points does not count as coverage. It is reached when that many
     samples of any quality have it as their nearest centre.
     """
     samples = np.asarray(samples, dtype=float)
@@ -252,16 +252,19 @@ def mode_metrics(samples, ring: RingConfig, *, quality_radius: float = 3.0,
 def discriminator_gap(d_real, d_fake) -> float:
     r"""Return $\overline{D(x)} - \overline{D(G(z))}$, the overpowering detector.
 
-    Near 0 the discriminator cannot tell the two apart; near 1 it separates them
-    completely, so under the saturating loss the generator's gradient, which is
-    proportional to $D(G(z))$, vanishes.
+    Near 0 the discriminator cannot tell the two apart. Near 1 it separates them
+    completely, and under the saturating loss the generator's gradient vanishes with
+    it, because that gradient is proportional to $D(G(z))$.
     """
     d_real = np.asarray(d_real, dtype=float)
     d_fake = np.asarray(d_fake, dtype=float)
     for name, values in (("d_real", d_real), ("d_fake", d_fake)):
         if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 0) \
                 or np.any(values > 1):
-            raise ValueError(f"{name} must be non-empty probabilities in [0, 1].")
+            raise ValueError(
+                f"{name} must be a non-empty array of probabilities in [0, 1], got "
+                f"{name}={values!r}; pass the mean discriminator outputs."
+            )
     return float(d_real.mean() - d_fake.mean())
 
 
