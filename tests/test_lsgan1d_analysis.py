@@ -80,3 +80,10 @@ def test_kl_zero_at_optimum_and_infinite_past_zero():
 def test_kl_invalid_named(g, h, c, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         kl_divergence(g, h, c)
+
+
+def test_hessian_at_domain_edge():
+    edge = np.array([0.05, -10.0, 100.0, 10.0])
+    matrix = hessian(edge, 0.01)
+    assert np.all(np.isfinite(matrix))
+    assert np.allclose(matrix, matrix.T)

@@ -140,7 +140,7 @@ def test_batch_equals_pointwise():
 def test_monte_carlo_mode_close_to_exact():
     exact = cost_and_gradient(2.2, -3.0, 1.5, -2.0, 0.5)
     estimate = cost_and_gradient(2.2, -3.0, 1.5, -2.0, 0.5, key_integral="monte-carlo")
-    # 10^6 uniform samples give the paper's "about three correct decimals".
+    # With 10^6 uniform samples the key integral is good to about three decimals.
     assert abs(float(estimate.cost) - float(exact.cost)) < 5e-3
     assert not np.array_equal(estimate.gradient, exact.gradient)
 

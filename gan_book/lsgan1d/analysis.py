@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_book.lsgan1d.model import check_domain, cost_and_gradient
+from gan_book.lsgan1d.model import DOMAIN, check_domain, cost_and_gradient
 
 __all__ = [
     "HessianReport",
@@ -52,20 +52,26 @@ def hessian(theta, c):
     r"""Return the 4 x 4 Hessian of $J$ in $(a, b, g, h)$ at `theta` (shape (..., 4)).
 
     Central differences of the exact gradient, with a step of `HESSIAN_RELATIVE_STEP`
-    times max(|theta_i|, 1), symmetrised. Result shape (..., 4, 4).
+    times max(|theta_i|, 1) (one-sided at an edge of `DOMAIN`), symmetrised. Result
+    shape (..., 4, 4).
     """
     theta = np.asarray(theta, float)
     a, b, g, h = np.moveaxis(theta, -1, 0)
     check_domain(a=a, b=b, g=g, h=h, c=c)
     columns = []
-    for i in range(4):
+    for i, name in enumerate(("a", "b", "g", "h")):
         step = HESSIAN_RELATIVE_STEP * np.maximum(np.abs(theta[..., i]), 1.0)
-        offset = np.zeros(theta.shape)
-        offset[..., i] = step
-        # Keep a and g positive and inside the domain at the lower edge.
-        forward = cost_and_gradient(*np.moveaxis(theta + offset, -1, 0), c).gradient
-        backward = cost_and_gradient(*np.moveaxis(theta - offset, -1, 0), c).gradient
-        columns.append((forward - backward) / (2.0 * step[..., None]))
+        # At an edge of DOMAIN the difference becomes one-sided, so no evaluation
+        # point leaves the verified box.
+        low, high = DOMAIN[name]
+        upper = theta.copy()
+        lower = theta.copy()
+        upper[..., i] = np.minimum(theta[..., i] + step, high)
+        lower[..., i] = np.maximum(theta[..., i] - step, low)
+        forward = cost_and_gradient(*np.moveaxis(upper, -1, 0), c).gradient
+        backward = cost_and_gradient(*np.moveaxis(lower, -1, 0), c).gradient
+        width = upper[..., i] - lower[..., i]
+        columns.append((forward - backward) / width[..., None])
     matrix = np.stack(columns, axis=-1)
     return 0.5 * (matrix + np.swapaxes(matrix, -1, -2))
 

@@ -136,7 +136,7 @@ def trajectory(
 def _sample_cost_and_gradient(theta, data, latent_squared):
     r"""Sample-mean $J_1$, $J_2$ and $\nabla J$ for each run.
 
-    `theta` is (runs, 4); `data` holds x ~ Exp(c) and `latent_squared` holds
+    `theta` is (runs, 4); `data` contains x ~ Exp(c) and `latent_squared` contains
     $z^2 \sim \mathrm{Exp}(1)$, each (runs, samples).
     """
     a, b, g, h = (theta[:, i : i + 1] for i in range(4))

@@ -57,7 +57,7 @@ SERIES_TERMS = 80
 
 
 def _on_subset(mask, function, arrays, fills):
-    """Evaluate `function` only where `mask` holds; elsewhere return `fills`.
+    """Evaluate `function` only where `mask` is true, and return `fills` elsewhere.
 
     The expansions below cost tens of array passes and help only in part of the
     domain, so they run on the compressed subset of points where they can converge.
