@@ -1,10 +1,11 @@
 """Benchmark of the 1-D LS-GAN cost engine: exact, Monte Carlo and quadrature.
 
 Each method returns J1, J2 and the gradient of J in (a, b, g, h). Errors are against
-mpmath quadrature at 30 digits. "Exact" is gan_book.lsgan1d.cost_and_gradient; "Monte
-Carlo" is its key_integral="monte-carlo" mode (the paper's 10^6 uniform samples per key
-integral); "quadrature" is scipy.integrate.quad on the six integrals, with the
-discriminator's ramp as a breakpoint. Run with `python -m benchmarks lsgan1d`.
+mpmath quadrature at 30 digits. "Exact" is gan_book.lsgan1d.cost_and_gradient. "Monte
+Carlo" is its key_integral="monte-carlo" mode, 10^6 uniform samples per key integral
+as in Pulford and Kondrashov (IEEE Access, 2021). "Quadrature" is scipy.integrate.quad
+on the six integrals, with the discriminator's ramp as a breakpoint. Run with
+`python -m benchmarks lsgan1d`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import numpy as np
 from gan_book.lsgan1d import DOMAIN, cost_and_gradient, kl_divergence, trajectory
 
 # Change these lines. Every value must lie in DOMAIN (printed below).
-START = (2.2, -3.0, 1.5, -2.0)  # a, b, g, h: case A of the paper
+START = (2.2, -3.0, 1.5, -2.0)  # a, b, g, h: case A of Pulford and Kondrashov (2021)
 C = 0.5  # data rate; the target generator is g* = 1/c, h* = 0
 STEP_SIZE = 0.4
 STEPS = 249
