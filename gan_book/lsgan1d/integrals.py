@@ -83,11 +83,13 @@ MILLER_MAX_X = 1e4
 
 
 def _gaussian_laplace_moments(x, count):
-    r"""Return $\mu_n(x) = \int_0^\infty t^n e^{-x t - t^2/2}\,dt$ for n < count, x > 0.
+    r"""Return $\mu_n(x) = \int_0^\infty t^n e^{-x t - t^2/2}\,dt$ for n < count, x > 0,
+    as unnormalised values and the factor that normalises them.
 
     By parts, $\mu_{n+1} = n\mu_{n-1} - x\mu_n$, which cancels when run forward, so
-    Miller's algorithm runs it backward from `count + MILLER_EXTRA` and normalises by
-    $\mu_0 = Q(x)/\varphi(x) = \sqrt{\pi/2}\operatorname{erfcx}(x/\sqrt2)$.
+    Miller's algorithm runs it backward from `count + MILLER_EXTRA`; the factor makes
+    $\mu_0 = Q(x)/\varphi(x) = \sqrt{\pi/2}\operatorname{erfcx}(x/\sqrt2)$. Callers
+    apply it once to their sums rather than to every moment.
     """
     moments = [None] * count
     mu_next = np.zeros_like(x)
@@ -100,7 +102,14 @@ def _gaussian_laplace_moments(x, count):
             if n - 1 < count:
                 moments[n - 1] = mu
         norm = np.sqrt(np.pi / 2.0) * erfcx(x / SQRT2) / moments[0]
-        return [m * norm for m in moments]
+    return moments, norm
+
+
+def _normalised_moments(x, count):
+    """Return the moments of `_gaussian_laplace_moments`, each normalised."""
+    moments, norm = _gaussian_laplace_moments(x, count)
+    with np.errstate(all="ignore"):
+        return [moment * norm for moment in moments]
 
 
 def _log_upper_owen_watson(x, a):
@@ -113,21 +122,26 @@ def _log_upper_owen_watson(x, a):
     by about $n/(x^2 a\sqrt{1+a^2})$, so the expansion pays off once $x a$ exceeds
     about 5.
     """
-    pole = a - 1j
     with np.errstate(all="ignore"):
-        moments = _gaussian_laplace_moments(x * a, WATSON_TERMS + 1)
+        moments, norm = _gaussian_laplace_moments(x * a, WATSON_TERMS + 1)
+        # (-1)^n Im (a - i)^{-n-1} is the coefficient of u^n in 1/(1 + (a+u)^2). With
+        # 1/(a - i) = rho e^{i theta} it is (-1)^n rho^{n+1} sin((n+1) theta), and the
+        # sines follow sin((n+2)t) = 2 cos(t) sin((n+1)t) - sin(n t).
+        rho = 1.0 / np.sqrt(1.0 + np.square(a))
+        twice_cos = 2.0 * a * rho
+        sine_previous, sine = np.zeros_like(x), rho
+        scale = rho / x  # rho^{n+1} / x^{n+1}, with the sign (-1)^n folded in below
         total = np.zeros_like(x)
         tail_max = np.zeros_like(x)
-        power = 1.0 / pole
-        x_power = 1.0 / x
         for n in range(WATSON_TERMS + 1):
-            # (-1)^n Im (a - i)^{-n-1} is the coefficient of u^n in 1/(1 + (a+u)^2).
-            term = (-1) ** n * power.imag * moments[n] * x_power
+            term = scale * sine * moments[n]
             total = total + term
             if n > WATSON_TERMS - TAIL_TERMS:
                 tail_max = np.maximum(tail_max, np.abs(term))
-            power = power / pole
-            x_power = x_power / x
+            scale = -scale * rho / x
+            sine_previous, sine = sine, twice_cos * sine - sine_previous
+        total = total * norm
+        tail_max = tail_max * np.abs(norm)
         log_prefix = -0.5 * np.square(x) * (1.0 + np.square(a)) - np.log(2.0 * np.pi)
         log_value = log_prefix + np.log(np.maximum(total, 0.0))
         error = WATSON_TERMS * tail_max + 8 * EPS * np.abs(total)
@@ -163,6 +177,16 @@ LINEAR_FLOOR = 1e-290
 TARGET_RELATIVE_ERROR = 1e-11
 
 
+def _log_upper_tail(x, q):
+    """Return log Q(x) given q = Q(x), through log_ndtr only where q underflows."""
+    small = q < 1e-300
+    with np.errstate(divide="ignore"):
+        log_q = np.log(q)
+    if np.any(small):
+        log_q = np.where(small, log_ndtr(-x), log_q)
+    return log_q
+
+
 def _log_upper_owen_nonnegative(x, a):
     r"""Return log U(x, a) and the log of its rounding bound for $x \ge 0$, $a \ge 0$.
 
@@ -179,8 +203,8 @@ def _log_upper_owen_nonnegative(x, a):
     positive = a > 0
     inv = np.minimum(1.0 / np.where(positive, a, 1.0), 1e300)
     log_eps = np.log(4.0 * EPS)
-    log_q = log_ndtr(-x)
-    log_q_ax = log_ndtr(-ax)
+    log_q = _log_upper_tail(x, q)
+    log_q_ax = _log_upper_tail(ax, q_ax)
     candidates = []
     with np.errstate(divide="ignore"):
         direct = 0.5 * q - owens_t(x, a)
@@ -190,13 +214,17 @@ def _log_upper_owen_nonnegative(x, a):
                 np.where(q > LINEAR_FLOOR, log_eps + log_q, np.inf),
             )
         )
-        swapped = q * q_ax - 0.5 * q_ax + owens_t(ax, inv)
-        candidates.append(
-            (
-                np.log(np.maximum(swapped, 0.0)),
-                np.where(positive & (q_ax > LINEAR_FLOOR), log_eps + log_q_ax, np.inf),
-            )
-        )
+
+    def swap(q, q_ax, ax, inv, log_q_ax):
+        with np.errstate(divide="ignore"):
+            swapped = q * q_ax - 0.5 * q_ax + owens_t(ax, inv)
+            bound = np.where(q_ax > LINEAR_FLOOR, log_eps + log_q_ax, np.inf)
+            return np.log(np.maximum(swapped, 0.0)), bound
+
+    # For a <= 1 the swap cancels at Q(a x) >= Q(x), never better than the direct form.
+    candidates.append(
+        _on_subset(a > 1.0, swap, (q, q_ax, ax, inv, log_q_ax), (-np.inf, np.inf))
+    )
     # At a = 0 the wedge is half of the upper tail, exactly.
     candidates.append((log_q - np.log(2.0), np.where(positive, np.inf, log_eps + log_q)))
     log_value, log_bound = _best(candidates)
@@ -415,8 +443,8 @@ def _key_q_by_gaussian_series(x0, kappa):
     """
     terms = GAUSSIAN_SERIES_TERMS
     rate = 2.0 * x0 + kappa
-    taylor_moments = _gaussian_laplace_moments(x0, terms + 1)
-    weight_moments = _gaussian_laplace_moments(rate / SQRT2, terms + 2)
+    taylor_moments = _normalised_moments(x0, terms + 1)
+    weight_moments = _normalised_moments(rate / SQRT2, terms + 2)
     total = np.zeros_like(x0)
     derivative = np.zeros_like(x0)
     tail_max = np.zeros_like(x0)
@@ -447,8 +475,8 @@ def _upper_expectation_by_gaussian_series(x0, kappa):
     """
     terms = GAUSSIAN_SERIES_TERMS
     rate = 2.0 * x0 + kappa
-    taylor_moments = _gaussian_laplace_moments(x0, terms + 1)
-    weight_moments = _gaussian_laplace_moments(rate / SQRT2, terms + 2)
+    taylor_moments = _normalised_moments(x0, terms + 1)
+    weight_moments = _normalised_moments(rate / SQRT2, terms + 2)
     with np.errstate(all="ignore"):
         taylor = []
         factorial = 1.0
