@@ -91,8 +91,8 @@ plt.show()
 # %% [markdown]
 # ## Curvature at the end
 #
-# The discriminator block of the Hessian (in $a, b$) and the generator block (in $g, h$):
-# eigenvalues near zero for both mean a plateau.
+# The discriminator block of the Hessian (in $a, b$) and the generator block (in $g, h$).
+# Generator eigenvalues near zero mean the generator sees a flat floor: the plateau.
 
 # %%
 from gan_book.lsgan1d import hessian_report
