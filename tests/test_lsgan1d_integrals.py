@@ -29,7 +29,7 @@ def expected_square(x0, kappa, upper):
     )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(offsets, rates, st.booleans())
 def test_squared_cdf_expectation_relative(x0, kappa, upper):
     value, _, _ = squared_cdf_expectation(x0, kappa, upper=upper)

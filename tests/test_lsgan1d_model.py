@@ -88,7 +88,7 @@ def test_unknown_key_integral_mode_rejected():
         cost_and_gradient(1.0, 0.0, 1.0, 0.0, 1.0, key_integral="quadrature")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(parameters)
 def test_cost_matches_quadrature(point):
     result = cost_and_gradient(*point)
@@ -97,7 +97,7 @@ def test_cost_matches_quadrature(point):
     assert close(float(result.j2), j2), (float(result.j2), j2)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(parameters)
 def test_gradient_matches_quadrature(point):
     gradient = cost_and_gradient(*point).gradient
