@@ -25,6 +25,12 @@ def log_integral(log_integrand, scale, breakpoints=()):
     grid, split around the maximum and at `breakpoints` (kinks, sign changes of a
     factor) and integrated piece by piece.
     """
+    # Factors such as log(a t) meet t = 0 or subnormal products; their -inf is intended.
+    with np.errstate(divide="ignore"):
+        return _log_integral(log_integrand, scale, breakpoints)
+
+
+def _log_integral(log_integrand, scale, breakpoints):
     grid = np.concatenate([[0.0], np.geomspace(1e-8, 1e8, 1201) * scale])
     values = np.array([log_integrand(u) for u in grid])
     peak = np.max(values)
