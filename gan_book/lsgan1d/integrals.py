@@ -36,7 +36,7 @@ $f = \varphi\Phi$ or $\varphi Q$. No numerical quadrature is used.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erfcx, log_ndtr, ndtr, owens_t
+from scipy.special import erf, erfcx, log_ndtr, ndtr, owens_t
 
 __all__ = [
     "key_integral",
@@ -657,8 +657,6 @@ def key_integral_monte_carlo(alpha, beta, m, s, *, samples, seed):
     $x_{max} = \max(m, 0) + 10\sqrt s$ from `numpy.random.default_rng(seed)` and
     returns the estimate and its standard error, for scalar arguments.
     """
-    from scipy.special import erf
-
     rng = np.random.default_rng(seed)
     x_max = max(float(m), 0.0) + 10.0 * np.sqrt(float(s))
     x = rng.uniform(0.0, x_max, size=int(samples))

@@ -209,8 +209,9 @@ def cost_and_gradient(
     every value must lie in `DOMAIN`. With `key_integral="exact"` the two key integrals
     come from bivariate normal tails (see `gan_book.lsgan1d.integrals`). With
     `key_integral="monte-carlo"` they are estimated as the paper does, with `samples`
-    uniform points from `numpy.random.default_rng(seed)`, and composed through the
-    paper's error-function formulas; that mode takes scalars only.
+    uniform points from `numpy.random.default_rng(seed)` for the data term and
+    `default_rng(seed + 1)` for the generator term, and composed through the paper's
+    error-function formulas. That mode takes scalars only.
     """
     check_domain(a=a, b=b, g=g, h=h, c=c)
     a, b, g, h, c = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b, g, h, c)))
