@@ -60,7 +60,7 @@ VERIFICATION_MARKER = "<!-- verification-report -->"
 SKIP_TESTS_VARIABLE = "GAN_BOOK_SKIP_BUILD_TESTS"
 SKIPPED_NOTE = ("The build-time tests were not run in this build ({variable}=1): it was "
                 "made by the test suite, which runs the same tests itself.")
-_build: dict = {"chapters": [], "report": None}
+_build: dict = {"chapters": [], "report": None, "files": None}
 
 
 def on_config(config):
@@ -139,14 +139,40 @@ def on_page_markdown(markdown, page, config, files):
             continue
         if report is None:
             markdown += f'\n\n!!! warning "Not verified in this build"\n    {skipped}\n'
-        else:
-            link = "../" * page.file.src_uri.count("/") + VERIFICATION_PAGE
-            markdown += verification.chapter_box(chapter, report, link)
+            continue
+        link = "../" * page.file.src_uri.count("/") + VERIFICATION_PAGE
+        if files.get_file_from_path(VERIFICATION_PAGE) is None:
+            link = ""  # a partial build (scripts/build_page.py) without that page
+        markdown += verification.chapter_box(chapter, report, link)
     return markdown
+
+
+_MARKDOWN_LINK = re.compile(r'href="(?P<path>[^":#]+\.md)(?P<fragment>#[^"]*)?"')
+
+
+def _rewrite_markdown_links(output: str, page) -> str:
+    """Point a notebook's links to other pages (`../chapters/x.md`) at their URLs.
+
+    MkDocs rewrites such links in Markdown pages, but mkdocs-jupyter leaves them as they
+    are in notebooks. A link to a missing page fails the build, as in a chapter.
+    """
+    files = _build["files"]
+    folder = Path(page.file.src_uri).parent
+
+    def replace(match: re.Match) -> str:
+        target = os.path.normpath(folder / match["path"]).replace(os.sep, "/")
+        file = files.get_file_from_path(target)
+        if file is None:
+            raise PluginError(f"{page.file.src_uri} links to {match['path']}, which is not a "
+                              "page of the book; fix the link")
+        return f'href="{file.url_relative_to(page.file)}{match["fragment"] or ""}"'
+
+    return _MARKDOWN_LINK.sub(replace, output)
 
 
 def on_post_page(output, page, config):
     if page.file.src_uri.startswith("labs/"):
+        output = _rewrite_markdown_links(output, page)
         output, count = _NOTEBOOK_MATHJAX.subn("", output)
         output, mermaid_count = _NOTEBOOK_MERMAID.subn("", output)
         log.debug("removed %d MathJax and %d mermaid tags from %s", count, mermaid_count,
@@ -154,17 +180,28 @@ def on_post_page(output, page, config):
     return output
 
 
-def _write_chapter_downloads(docs: Path, site: Path) -> None:
+def _page_folder(site: Path, files, src_uri: str) -> Path:
+    """Return the built page's folder, where its relative download links point.
+
+    With directory URLs (the normal build) that is `chapters/NAME/`; without them (the
+    offline build) it is `chapters/`.
+    """
+    file = files.get_file_from_path(src_uri)
+    return (site / file.dest_uri).parent
+
+
+def _write_chapter_downloads(docs: Path, site: Path, files) -> None:
     import nbformat
 
     from gan_book.book import snippets
     from gan_book.book.verification import _title
 
     for page in sorted((docs / "chapters").glob("*.md")):
-        if not snippets.executed_blocks(page):
+        src_uri = page.relative_to(docs).as_posix()
+        if files.get_file_from_path(src_uri) is None or not snippets.executed_blocks(page):
             continue
         title = _title(page)
-        folder = site / "chapters" / page.stem
+        folder = _page_folder(site, files, src_uri)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{page.stem}.py").write_text(snippets.chapter_script(page, title),
                                                 encoding="utf-8")
@@ -180,16 +217,25 @@ def _write_provenance(site: Path) -> None:
     (site / "provenance.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
+def on_files(files, config):
+    _build["files"] = files
+    return files
+
+
 def on_post_build(config):
     import jupytext
 
     docs = Path(config.docs_dir)
     site = Path(config.site_dir)
-    _write_chapter_downloads(docs, site)
+    files = _build["files"]
+    _write_chapter_downloads(docs, site, files)
     _write_provenance(site)
     for source in sorted((docs / "labs").glob("*.py")):
         notebook = jupytext.read(source)
         notebook.metadata.pop("jupytext", None)
-        target = site / "labs" / source.stem / f"{source.stem}.ipynb"
+        src_uri = source.relative_to(docs).as_posix()
+        if files.get_file_from_path(src_uri) is None:
+            continue
+        target = _page_folder(site, files, src_uri) / f"{source.stem}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         jupytext.write(notebook, target, fmt="ipynb")

@@ -137,13 +137,14 @@ def chapter_box(chapter: ChapterTests, report: dict, verification_link: str) -> 
     reuse = (" (the report of an earlier run on identical source was reused)"
              if report.get("reused") else "")
     skipped_text = f", {skipped} skipped" if skipped else ""
+    listing = (f" The [verification page]({verification_link}) lists each test and the claim"
+               " it checks." if verification_link else "")
     return (
         f'\n\n??? success "Verified: {passed} tests passed{skipped_text} in {seconds:.1f} s"\n'
         f"    The unit tests behind this chapter ({files}) ran while this book was built,"
         f" at commit `{report['commit']}` on {report['date']}{reuse}, with Python"
         f" {versions['python']}, numpy {versions['numpy']}, scipy {versions['scipy']} and"
-        f" torch {versions['torch']}. The [verification page]({verification_link}) lists"
-        f" each test and the claim it checks.\n"
+        f" torch {versions['torch']}.{listing}\n"
     )
 
 
