@@ -11,11 +11,13 @@ the same initial weights, data order and noise:
 * **engine, float32**: the engine with both switches off, to separate the effect
   of the loop from that of the switches.
 
-Each variant runs in its own Python process, so its peak resident memory
-(`ru_maxrss`, which covers the interpreter, torch, the data and the training) is its
-own. Each process runs `WARMUP_STEPS` untimed steps first (oneDNN builds its kernels
-on first use), then `REPEATS` timed runs of `TIMED_STEPS` steps, and reports the
-fastest: other work on the machine can only slow a run down.
+The timing runs in one Python process per thread count: `WARMUP_STEPS` untimed steps
+of each variant first (oneDNN builds its kernels on first use), then `REPEATS`
+rounds of `TIMED_STEPS` timed steps of each variant in turn. Each variant's fastest
+run counts, because other work on the machine can only slow a run down, and the
+interleaving exposes all variants to the same bursts of it. Peak resident memory
+(`ru_maxrss`, which covers the interpreter, torch, the data and the training) comes
+from a separate process per variant.
 
 Achieved FLOP/s counts the model FLOPs of `training_flops_per_image` (convolutions
 only, backward = 2 x forward). The peak is derived from `lscpu`: cores x clock x
@@ -45,7 +47,7 @@ THREADS = 2  # the measurement the benchmark is about
 THREAD_COUNTS = (2, 1)  # one thread as well: it is far less sensitive to other load
 WARMUP_STEPS = 1
 TIMED_STEPS = 2  # per timed run
-REPEATS = 3  # timed runs per variant; the fastest counts, as other load only slows a run
+REPEATS = 5  # rounds of timed runs; each variant's fastest run counts
 QUALITY_STEPS = 300
 QUALITY_SAMPLES = 1000
 VARIANTS = ("reference", "engine-fp32", "engine-fast")
@@ -81,26 +83,34 @@ def _train(variant: str, config):
     return train_reference(config) if variant == "reference" else train(config)
 
 
-def measure_speed(variant: str, threads: int = THREADS) -> dict:
-    """Run one variant's warm-up and timed runs in this process and return its numbers.
+def measure_speeds(threads: int) -> dict:
+    """Time every variant at `threads` threads in this process, interleaved.
 
-    Returns the best and the median images/s of `REPEATS` runs of `TIMED_STEPS` steps,
-    and the process's peak resident memory.
+    After `WARMUP_STEPS` steps of each variant, `REPEATS` rounds run `TIMED_STEPS`
+    steps of each variant in turn, so a burst of other load hits all variants alike.
+    Returns, per variant, the best and the median images/s of its runs.
     """
-    import resource
     import statistics
 
-    _train(variant, benchmark_config(variant, WARMUP_STEPS, threads))
-    rates = [
-        _train(variant, benchmark_config(variant, TIMED_STEPS, threads)).images_per_second
-        for _ in range(REPEATS)
-    ]
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for variant in VARIANTS:
+        _train(variant, benchmark_config(variant, WARMUP_STEPS, threads))
+    rates: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+    for _ in range(REPEATS):
+        for variant in VARIANTS:
+            history = _train(variant, benchmark_config(variant, TIMED_STEPS, threads))
+            rates[variant].append(history.images_per_second)
     return {
-        "images_per_second": max(rates),
-        "median_images_per_second": statistics.median(rates),
-        "peak_rss_mib": peak_kib / 1024,
+        variant: {"best": max(values), "median": statistics.median(values)}
+        for variant, values in rates.items()
     }
+
+
+def measure_memory(variant: str) -> float:
+    """Return the peak resident memory in MiB of a process that trains one variant."""
+    import resource
+
+    _train(variant, benchmark_config(variant, WARMUP_STEPS + TIMED_STEPS))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_quality(variant: str) -> dict:
@@ -121,19 +131,15 @@ def measure_quality(variant: str) -> dict:
     }
 
 
-def _in_child(function: str, variant: str, threads: int = THREADS) -> dict:
-    """Run `function(variant[, threads])` of this module in a fresh Python process."""
-    arguments = f"{variant!r}, {threads}" if function == "measure_speed" else repr(variant)
-    code = (
-        "import json, sys; from benchmarks import dcgan; "
-        f"print('RESULT ' + json.dumps(dcgan.{function}({arguments})))"
-    )
+def _in_child(call: str, threads: int = THREADS):
+    """Evaluate `call`, an expression on this module, in a fresh Python process."""
+    code = f"import json; from benchmarks import dcgan; print('RESULT ' + json.dumps(dcgan.{call}))"
     environment = dict(os.environ, OMP_NUM_THREADS=str(threads))
     completed = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"benchmark process {function}({variant}) failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"benchmark process {call} failed:\n{completed.stderr[-3000:]}")
     line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
@@ -203,20 +209,17 @@ def run() -> dict:
     flops_per_image = training_flops_per_image(benchmark_config("reference", 1))
     peak = cpu_peak_flops()
     load_before = os.getloadavg()[0]
-    speed = {
-        (threads, variant): _in_child("measure_speed", variant, threads)
-        for threads in THREAD_COUNTS
-        for variant in VARIANTS
-    }
-    quality = {variant: _in_child("measure_quality", variant) for variant in ("reference", "engine-fast")}
+    speed = {threads: _in_child(f"measure_speeds({threads})", threads) for threads in THREAD_COUNTS}
+    memory = {variant: _in_child(f"measure_memory({variant!r})") for variant in VARIANTS}
+    quality = {variant: _in_child(f"measure_quality({variant!r})") for variant in ("reference", "engine-fast")}
     load_after = os.getloadavg()[0]
 
     rows = []
     for threads in THREAD_COUNTS:
-        baseline = speed[threads, "reference"]["images_per_second"]
+        baseline = speed[threads]["reference"]["best"]
         for variant in VARIANTS:
-            result = speed[threads, variant]
-            rate = result["images_per_second"]
+            result = speed[threads][variant]
+            rate = result["best"]
             achieved = rate * flops_per_image
             peak_flops = peak["bf16"] if variant == "engine-fast" else peak["fp32"]
             if peak_flops:
@@ -232,9 +235,9 @@ def run() -> dict:
             else:
                 quality_text = ""
             rows.append([
-                threads, variant, f"{rate:.1f} ({result['median_images_per_second']:.1f})",
+                threads, variant, f"{rate:.1f} ({result['median']:.1f})",
                 f"{rate / baseline:.2f}x",
-                f"{result['peak_rss_mib']:.0f}", f"{achieved / 1e9:.1f}", share, quality_text,
+                f"{memory[variant]:.0f}" if threads == THREADS else "", f"{achieved / 1e9:.1f}", share, quality_text,
             ])  # fmt: skip
 
     reference_fd = quality["reference"]["reference_frechet_distance"]
@@ -248,16 +251,18 @@ def run() -> dict:
     else:
         peak_text = "unknown (lscpu gave no clock)"
     notes = (
-        f"64x64 grey images, 64 base channels, batch 64, each variant in its own process, at 2 "
-        f"torch threads (the benchmark's setting) and at 1. After {WARMUP_STEPS} warm-up step, "
-        f"each variant runs {REPEATS} timed runs of {TIMED_STEPS} steps; images/s is the best "
-        f"run (the median in brackets), and the speed-up and FLOP/s use the best. Load average of the machine: {load_before:.1f} "
+        f"64x64 grey images, 64 base channels, batch 64, at 2 torch threads (the benchmark's "
+        f"setting) and at 1, one process per thread count. After {WARMUP_STEPS} warm-up step "
+        f"of each variant, {REPEATS} rounds run {TIMED_STEPS} timed steps of each variant in "
+        f"turn; images/s is the best run (the median in brackets), and the speed-up and "
+        f"FLOP/s use the best. Load average of the machine: {load_before:.1f} "
         f"before, {load_after:.1f} after; other work running at the same time slows 2-thread "
         f"runs far more than 1-thread runs, because the two OpenMP threads wait for each other. "
         f"Model FLOPs per training image: {flops_per_image / 1e9:.2f} GFLOP (convolutions, "
         f"3 F_G + 8 F_D). Peak: {peak_text}, times the thread count; the engine-fast rows are "
-        f"compared with the bf16 peak, the others with the float32 peak. Peak RSS is the whole "
-        f"process (interpreter, torch, 1,024 digits at 64x64, models, optimiser state). "
+        f"compared with the bf16 peak, the others with the float32 peak. Peak RSS comes from a "
+        f"separate process per variant at 2 threads and covers the whole process (interpreter, "
+        f"torch, 1,024 digits at 64x64, models, optimiser state). "
         f"Quality: the book's 28x28 configuration trained {QUALITY_STEPS} steps on 1 thread with "
         f"each loop from the same start, {QUALITY_SAMPLES} samples scored as classes covered / "
         f"10, mean top-class probability, Fréchet distance (real held-out digits score "
