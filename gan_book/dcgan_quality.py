@@ -239,9 +239,9 @@ def train_classifier(config: ClassifierConfig = ClassifierConfig()) -> TrainedCl
 
     Adam with a one-cycle learning-rate schedule, cross-entropy, `config.epochs`
     passes over the training digits in seeded random order. Training runs on one
-    torch thread: the result is then the same on any machine for a given config and
-    torch version, and this small network gains little from more threads (on a
-    loaded two-core machine, two threads ran 15 times slower than one).
+    torch thread, so the result is the same on any machine for a given config and
+    torch version. This small network gains little from more threads, and on a
+    loaded two-core machine two threads ran about 15 times slower than one.
     """
     with _one_thread():
         return _train_classifier(config)

@@ -89,8 +89,8 @@ def reference_step(
 def train_reference(config: DCGANConfig) -> History:
     """Train with `reference_step` for `config.steps` steps and return a `History`.
 
-    Reads the model, data, optimiser, seed, device and thread settings from
-    `config`; writes no files, logs nothing and keeps the fixed-noise samples of the
+    The model, data, optimiser, seed, device and thread settings come from `config`.
+    The loop writes no files, logs nothing and keeps the fixed-noise samples of the
     last step only. `config.bf16` and `config.channels_last` must be off, because the
     reference recipe is float32 and contiguous by definition.
     """
@@ -150,7 +150,7 @@ def forward_flops(model: nn.Module, example: torch.Tensor) -> int:
     """Count the FLOPs of one forward pass of `model` on `example` in its convolutions.
 
     A multiply-add counts as 2 FLOPs. A `Conv2d` costs 2 x (output elements) x
-    (input channels per group) x (kernel area); a `ConvTranspose2d` costs
+    (input channels per group) x (kernel area). A `ConvTranspose2d` costs
     2 x (input elements) x (output channels per group) x (kernel area), because each
     input element is scattered through the whole kernel. Batch norm, activations and
     biases are not counted: in a DCGAN they are under 1 % of the total.
@@ -187,9 +187,9 @@ def training_flops_per_image(config: DCGANConfig) -> int:
     $F_G$ and $F_D$ are the forward FLOPs of G and D per image (`forward_flops`), and
     a backward pass is taken to cost twice its forward pass (gradients with respect
     to the inputs and to the weights). The necessary work of one step is G forward
-    and backward ($3F_G$); D forward and backward on the real and on the fake batch
-    ($6F_D$); and D forward plus the input-gradient half of its backward in the G
-    step ($2F_D$). Work a loop does beyond that, such as the weight gradients of D in
+    and backward ($3F_G$), then D forward and backward on the real and on the fake
+    batch ($6F_D$), then D forward plus the input-gradient half of its backward in
+    the G step ($2F_D$). Work a loop does beyond that, such as the weight gradients of D in
     the G step of the reference loop, is not counted, so both loops are credited with
     the same FLOPs per image, and their FLOP/s compare like their images per second.
     """

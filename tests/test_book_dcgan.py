@@ -1,8 +1,8 @@
 """Tests of the DCGAN chapter's run and experiments (`gan_book.dcgan_study`).
 
 `test_book_run_is_recognisable` makes the same cached calls as the chapter, so after
-a build it reads the cached run and classifier; without a cache it trains the book's
-small configuration once (about a minute on two cores).
+a build it reads the cached run and classifier. Without a cache it trains the book's
+small configuration once (under a minute on an idle two-core machine).
 """
 
 from __future__ import annotations

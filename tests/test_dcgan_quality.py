@@ -1,7 +1,7 @@
 """Tests of the digit-classifier quality measure behind the DCGAN chapter.
 
 The classifier comes from the book's result cache, so after a build these tests
-cost a fraction of a second; without a cache the first one trains it (about 7 s).
+cost a fraction of a second. Without a cache the first one trains it (about 7 s).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def test_frechet_distance_zero_for_identical_sets():
     assert frechet_distance(features, features) == pytest.approx(0.0, abs=1e-9 * np.trace(np.cov(features.T)))
 
 
-def test_frechet_distance_of_a_shift_is_its_squared_length():
+def test_frechet_distance_of_a_shift():
     # Equal covariances cancel, leaving |mu_a - mu_b|^2 exactly.
     rng = np.random.default_rng(2)
     features = rng.normal(size=(400, 8)) @ rng.normal(size=(8, 8))

@@ -5,8 +5,8 @@
 # installed (`pip install -e .` in the book's repository).
 #
 # The lab loads the small DCGAN that the book trains on 10,000 real MNIST digits.
-# It comes from the result cache, so it costs nothing after a build; otherwise the
-# first cell trains it, in about a minute on two cores. The lab then looks at the
+# It comes from the result cache, so it costs nothing after a build. Otherwise the
+# first cell trains it, in under a minute on an idle two-core machine. The lab then looks at the
 # architecture and the samples, and scores the samples with the digit classifier of
 # `gan_book.dcgan_quality`. The last cells
 # train a model of your own for a few hundred steps: change the config and compare.
