@@ -14,7 +14,7 @@ the classifier's accuracy. The scores are:
 * **Fréchet distance** between Gaussians fitted to the classifier's penultimate-layer
   features of the samples and of held-out real digits,
 
-  $$d^2 = \lVert \mu_1 - \mu_2 \rVert^2
+  $$d_F^2 = \lVert \mu_1 - \mu_2 \rVert^2
         + \operatorname{tr}\bigl(\Sigma_1 + \Sigma_2
         - 2\,(\Sigma_1^{1/2} \Sigma_2 \Sigma_1^{1/2})^{1/2}\bigr),$$
 
@@ -307,7 +307,7 @@ def extract_features(classifier: TrainedClassifier, images) -> np.ndarray:
 
 
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    r"""Return the Fréchet distance $d^2$ between Gaussian fits of two feature sets.
+    r"""Return the Fréchet distance $d_F^2$ between Gaussian fits of two feature sets.
 
     `features_a` and `features_b` are (N, D) and (M, D) arrays whose row means and
     covariances (with the N - 1 denominator) are $\mu_1, \Sigma_1$ and

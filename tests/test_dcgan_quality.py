@@ -129,7 +129,7 @@ def test_frechet_distance_of_a_shift():
 @pytest.mark.parametrize("scale", [0.0, 0.5, 2.0, 3.0])
 def test_frechet_distance_of_a_scaling(scale):
     # b = s a gives mu_b = s mu_a and Sigma_b = s^2 Sigma_a, so
-    # d^2 = (1 - s)^2 (|mu_a|^2 + tr Sigma_a).
+    # d_F^2 = (1 - s)^2 (|mu_a|^2 + tr Sigma_a).
     rng = np.random.default_rng(3)
     features = rng.normal(loc=1.0, size=(300, 6)) @ rng.normal(size=(6, 6))
     mean = features.mean(axis=0)
