@@ -1,6 +1,7 @@
 """Run the benchmarks and record their results in benchmarks/results.json.
 
-Usage: python -m benchmarks [NAME ...]   (default: every benchmarks/*.py module)
+Usage: python -m benchmarks [NAME ...]   (default: every benchmarks/*.py module that
+does not set RUN_BY_DEFAULT = False)
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def available() -> list[str]:
     return sorted(path.stem for path in HERE.glob("*.py") if not path.stem.startswith("_"))
 
 
+def _runs_by_default(name: str) -> bool:
+    """Return False for benchmarks that need hardware this run may lack (a GPU)."""
+    return getattr(importlib.import_module(f"benchmarks.{name}"), "RUN_BY_DEFAULT", True)
+
+
 def load_results() -> dict:
     if RESULTS.exists():
         return json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -34,7 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Run GAN Book's benchmarks.")
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {available()})")
     args = parser.parse_args()
-    names = args.names or available()
+    names = args.names or [name for name in available() if _runs_by_default(name)]
     unknown = sorted(set(names) - set(available()))
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; available: {available()}")

@@ -28,6 +28,8 @@ from __future__ import annotations
 import sys
 import time
 
+# Needs CUDA: `python -m benchmarks dcgan_gpu` runs it; a plain `make bench` does not.
+RUN_BY_DEFAULT = False
 TITLE = "DCGAN training on a CUDA GPU: the engine's fast path against the reference loop"
 BATCH_SIZES = (64, 256, 1024)
 WARMUP_STEPS = 3
