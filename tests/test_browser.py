@@ -166,3 +166,18 @@ def test_math_is_typeset_after_instant_navigation(browser, server):
     page.close()
     assert not foreign, f"requests to other hosts: {foreign}"
     assert not failed, f"failed requests: {failed}"
+
+
+def test_training_animation_plays(browser, server):
+    page, foreign, failed = open_page(browser, server + "/chapters/failure-modes/", server)
+    animation = page.locator("img.gb-animation").first
+    animation.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.gb-animation')].every(i => i.naturalWidth > 0)")
+    frames = set()
+    for _ in range(4):
+        frames.add(animation.screenshot())
+        page.wait_for_timeout(700)
+    page.close()
+    assert not foreign, f"requests to other hosts: {foreign}"
+    assert len(frames) > 1, "the animation showed the same picture for 2 seconds"

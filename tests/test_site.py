@@ -259,3 +259,17 @@ def test_chapter_notebooks_are_valid(built_site):
         script = notebook_path.with_suffix(".py").read_text(encoding="utf-8")
         for cell in notebook.cells[1:]:
             assert cell.source in script, f"{notebook_path.name}: a cell differs from the script"
+
+
+def test_animation_is_a_multi_frame_gif(built_site):
+    import base64
+    import io
+
+    from PIL import Image
+
+    page = (built_site / "chapters" / "failure-modes" / "index.html").read_text(encoding="utf-8")
+    match = re.search(r'class="gb-animation"[^>]*src="data:image/gif;base64,([^"]+)"', page) or \
+        re.search(r'src="data:image/gif;base64,([^"]+)"[^>]*class="gb-animation"', page)
+    assert match, "the failure-modes chapter has no GIF animation"
+    animation = Image.open(io.BytesIO(base64.b64decode(match[1])))
+    assert animation.n_frames >= 4
