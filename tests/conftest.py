@@ -7,6 +7,7 @@ run of the suite on a fresh clone is a cold build and later runs reuse the cache
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,42 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"mkdocs build --strict failed with status {result.returncode}:\n"
                     f"{result.stdout[-20000:]}\n{result.stderr[-20000:]}")
     return site
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root in CI, where Chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Start Debian's headless Chromium through Playwright, or skip (fail in CI)."""
+    path = chromium_path()
+    if path is None:
+        message = ("Debian's chromium is not installed, so the browser tests cannot run; "
+                   "install it with `apt-get install chromium` (make test does so as root)")
+        if os.environ.get("GAN_BOOK_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

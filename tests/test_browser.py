@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -20,44 +18,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # the tests run as root in CI, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
-
 MATH_TIMEOUT_MS = 30_000
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        message = ("Debian's chromium is not installed, so the browser tests cannot run; "
-                   "install it with `apt-get install chromium` (make test does so as root)")
-        if os.environ.get("GAN_BOOK_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

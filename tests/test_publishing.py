@@ -27,8 +27,6 @@ import yaml
 from conftest import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-extensions"]
 MATH_TIMEOUT_MS = 30_000
 
 
@@ -169,23 +167,6 @@ def build_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str)
     result = load_script("build_page").build_pages([page, ROOT / "docs" / "cite.md"], site, work)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return site
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = ("Debian's chromium is not installed, so the offline and PDF checks cannot "
-                   "run; install it with `apt-get install chromium` (make test does so as root)")
-        if os.environ.get("GAN_BOOK_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.browser
