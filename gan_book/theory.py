@@ -28,6 +28,8 @@ LOG_2 = float(np.log(2.0))
 
 # Mass left outside the integration range in each tail of each distribution.
 TAIL_MASS = 1e-14
+# Tail probabilities whose quantiles become quadrature breakpoints.
+BULK_QUANTILES = (1e-12, 1e-9, 1e-6, 1e-3, 0.1, 0.5)
 
 Logit = Callable[[np.ndarray], np.ndarray]
 
@@ -38,6 +40,14 @@ def _check_distribution(value: object, name: str) -> stats.rv_continuous:
             f"{name} must be a frozen scipy.stats continuous distribution such as "
             f"scipy.stats.norm(0, 1); got {value!r}"
         )
+    with np.errstate(all="ignore"):
+        quartiles = np.asarray(value.ppf([0.25, 0.75]), dtype=float)
+    if not (np.all(np.isfinite(quartiles)) and quartiles[1] > quartiles[0]):
+        raise ValueError(
+            f"{name} is degenerate or has invalid parameters (its quartiles are "
+            f"{quartiles.tolist()}); pass a distribution with a density, such as a "
+            "positive scale"
+        )
     return value  # type: ignore[return-value]
 
 
@@ -45,25 +55,34 @@ def _integration_pieces(*distributions: stats.rv_continuous) -> list[tuple[float
     """Split the union of the distributions' effective supports into quadrature pieces.
 
     Breakpoints are the ends of each effective support, so that `quad` never has to
-    discover a jump in a density on its own. Pieces where every density is zero are
-    dropped.
+    discover a jump in a density on its own, and quantiles of each distribution from
+    its bulk out to its tails, so that a heavy tail (a Cauchy's reaches 1e13) is cut into
+    pieces on which the density varies by a bounded factor. Pieces where every density
+    is zero are dropped.
     """
-    points: set[float] = set()
+    ends: set[float] = set()
+    quantiles: set[float] = set()
     for distribution in distributions:
         low, high = distribution.support()
         low = low if np.isfinite(low) else distribution.ppf(TAIL_MASS)
         high = high if np.isfinite(high) else distribution.isf(TAIL_MASS)
-        points.update((float(low), float(high)))
-    ordered = sorted(points)
-    # Breakpoints closer than this are one point: a sliver between two nearly equal
-    # support ends makes quad report bad integrand behaviour.
-    tolerance = 1e-9 * max(1.0, ordered[-1] - ordered[0])
-    merged = [ordered[0]]
-    for point in ordered[1:]:
-        if point - merged[-1] > tolerance:
-            merged.append(point)
-    merged[-1] = ordered[-1]
-    ordered = merged
+        ends.update((float(low), float(high)))
+        for quantile in BULK_QUANTILES:
+            quantiles.update((float(distribution.ppf(quantile)), float(distribution.isf(quantile))))
+    candidates = sorted([(point, True) for point in ends]
+                        + [(point, False) for point in quantiles - ends if np.isfinite(point)])
+    # Breakpoints closer than this, relative to their size, are one point: a sliver
+    # between two nearly equal breakpoints makes quad report bad integrand behaviour.
+    # A support end, where a density may jump, wins over a quantile next to it.
+    ordered: list[float] = []
+    kept_is_end: list[bool] = []
+    for point, is_end in candidates:
+        if ordered and point - ordered[-1] <= 1e-9 * max(1.0, abs(point)):
+            if is_end and not kept_is_end[-1]:
+                ordered[-1], kept_is_end[-1] = point, True
+            continue
+        ordered.append(point)
+        kept_is_end.append(is_end)
     pieces = []
     for low, high in zip(ordered[:-1], ordered[1:]):
         middle = 0.5 * (low + high)
@@ -89,8 +108,11 @@ def optimal_discriminator(p_data: np.ndarray, p_generated: np.ndarray) -> np.nda
     """
     p_data = np.asarray(p_data, dtype=float)
     p_generated = np.asarray(p_generated, dtype=float)
-    if np.any(p_data < 0) or np.any(p_generated < 0):
-        raise ValueError("density values must be non-negative; got a negative value")
+    for name, values in (("p_data", p_data), ("p_generated", p_generated)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} must be finite density values; got {values[~np.isfinite(values)][:3].tolist()}")
+        if np.any(values < 0):
+            raise ValueError(f"{name} must be non-negative density values; got {values[values < 0][:3].tolist()}")
     total = p_data + p_generated
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, p_data / np.where(total > 0, total, 1.0), np.nan)

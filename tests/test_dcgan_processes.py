@@ -287,3 +287,25 @@ def test_resume_rejects_other_world_size(ddp_run):
     )
     with pytest.raises(ValueError, match="2 processes; resume it with the same number"):
         train(config, resume=True)
+
+
+def test_resume_with_fewer_steps_is_rejected(tmp_path):
+    from gan_book.dcgan.config import smoke_config
+    from gan_book.dcgan.train import train
+
+    run = tmp_path / "run"
+    train(smoke_config(out=str(run), steps=4))
+    before = (run / "config.json").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="steps 2 is smaller than the checkpoint's step 4"):
+        train(smoke_config(out=str(run), steps=2), resume=True)
+    assert (run / "config.json").read_text(encoding="utf-8") == before
+
+
+def test_corrupt_checkpoint_is_not_called_malicious(tmp_path):
+    from gan_book.dcgan.checkpoint import load_checkpoint
+
+    broken = tmp_path / "checkpoint.pt"
+    broken.write_text("not a checkpoint\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="corrupt or truncated, or not a PyTorch checkpoint") as error:
+        load_checkpoint(broken)
+    assert "weights_only=False" not in str(error.value)

@@ -113,3 +113,23 @@ def test_monte_carlo_within_four_standard_errors(arguments, seed):
     exact = key_integral(*arguments)
     assert standard_error > 0
     assert abs(estimate - exact) < 4 * standard_error
+
+
+@pytest.mark.parametrize("arguments, name", [
+    ((1.0, 1.0, 0.0, 0.0), "s"),
+    ((1.0, 1.0, 0.0, -1.0), "s"),
+    ((float("nan"), 1.0, 0.0, 1.0), "alpha"),
+    ((1.0, float("inf"), 0.0, 1.0), "beta"),
+])
+def test_key_integral_rejects_invalid_arguments(arguments, name):
+    from gan_book.lsgan1d import integrals
+
+    with pytest.raises(ValueError, match=f"{name} must be"):
+        integrals.key_integral(*arguments)
+
+
+def test_squared_cdf_expectation_rejects_non_positive_rate():
+    from gan_book.lsgan1d import integrals
+
+    with pytest.raises(ValueError, match="kappa must be positive"):
+        integrals.squared_cdf_expectation(0.0, -1.0)

@@ -151,3 +151,41 @@ def test_jsd_of_nearly_equal_gaussians():
     # Support ends 1e-13 apart once produced a quadrature piece of that width.
     jsd = theory.jensen_shannon(stats.norm(1e-13, 1.0), stats.norm(0.0, 1.0))
     assert abs(jsd) < 1e-13
+
+
+def _jsd_on_tangent_scale(p, q) -> float:
+    """Integrate the JSD after x = tan(u), which maps heavy tails to a finite interval."""
+    from scipy import integrate
+
+    def integrand(u: float) -> float:
+        x = np.tan(u)
+        jacobian = 1.0 + x * x
+        log_p, log_q = p.logpdf(x), q.logpdf(x)
+        log_m = np.logaddexp(log_p, log_q) - np.log(2.0)
+        total = 0.0
+        if np.isfinite(log_p):
+            total += 0.5 * np.exp(log_p) * (log_p - log_m)
+        if np.isfinite(log_q):
+            total += 0.5 * np.exp(log_q) * (log_q - log_m)
+        return total * jacobian
+
+    edge = np.pi / 2 - 1e-12
+    return integrate.quad(integrand, -edge, edge, points=[-1.2, -0.5, 0.0, 0.5, 1.2],
+                          limit=400, epsabs=1e-13)[0]
+
+
+@pytest.mark.parametrize("heavy", [stats.cauchy(), stats.t(1), stats.t(2), stats.cauchy(3, 0.1)])
+def test_jsd_with_heavy_tails(heavy):
+    expected = _jsd_on_tangent_scale(heavy, standard)
+    assert expected > 0.01
+    assert theory.jensen_shannon(heavy, standard) == pytest.approx(expected, abs=1e-9)
+
+
+def test_degenerate_distribution_is_rejected():
+    with pytest.raises(ValueError, match="degenerate or has invalid parameters"):
+        theory.jensen_shannon(standard, stats.norm(0.0, 0.0))
+
+
+def test_non_finite_density_is_rejected():
+    with pytest.raises(ValueError, match="p_data must be finite"):
+        theory.optimal_discriminator(np.array([np.nan]), np.array([1.0]))

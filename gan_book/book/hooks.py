@@ -81,6 +81,23 @@ def on_config(config):
     return config
 
 
+def _nav_paths(items) -> list[str]:
+    """Flatten MkDocs' nav configuration into page paths, in reading order."""
+    paths = []
+    for item in items or []:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            paths.extend(_nav_paths(value))
+        elif isinstance(value, str):
+            paths.append(value)
+    return paths
+
+
+def _in_nav_order(chapters: list, config) -> list:
+    order = {path: index for index, path in enumerate(_nav_paths(config.nav))}
+    return sorted(chapters, key=lambda chapter: (order.get(chapter.page, len(order)), chapter.page))
+
+
 def on_pre_build(config):
     from gan_book.book import verification
 
@@ -88,10 +105,11 @@ def on_pre_build(config):
         # The test suite sets this for the builds it makes, because it runs the same
         # unit tests itself; the pages then say that the tests were not run.
         log.info("build-time tests skipped (%s=1)", SKIP_TESTS_VARIABLE)
-        _build.update(chapters=verification.chapter_tests(Path(config.docs_dir)), report=None)
+        _build.update(chapters=_in_nav_order(verification.chapter_tests(Path(config.docs_dir)),
+                                             config), report=None)
         return
     try:
-        chapters = verification.chapter_tests(Path(config.docs_dir))
+        chapters = _in_nav_order(verification.chapter_tests(Path(config.docs_dir)), config)
         files = [name for chapter in chapters for name in chapter.files]
         report = verification.run_tests(files) if files else None
     except verification.VerificationError as error:

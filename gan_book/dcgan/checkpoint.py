@@ -70,6 +70,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} not found")
+    if not zipfile.is_zipfile(path):
+        # torch.save has written zip archives since PyTorch 1.6; anything else is not a
+        # checkpoint of this package (or is truncated), whatever its pickle says.
+        raise ValueError(
+            f"checkpoint {path} is corrupt or truncated, or not a PyTorch checkpoint at all "
+            "(torch.save writes a zip archive and this file is none); pass a checkpoint.pt "
+            "written by gan_book.dcgan"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

@@ -586,6 +586,12 @@ class _Run:
         unwrap(self.discriminator).load_state_dict(state["discriminator"])
         self.optimizer_g.load_state_dict(state["optimizer_g"])
         self.optimizer_d.load_state_dict(state["optimizer_d"])
+        if self.config.steps < int(state["step"]):
+            raise ValueError(
+                f"cannot resume {path}: steps {self.config.steps} is smaller than the "
+                f"checkpoint's step {int(state['step'])}; pass --steps larger than that to "
+                "train further"
+            )
         self.history.load_state(state["history"])
         self.step = int(state["step"])
         torch.set_rng_state(state["torch_rng_state"])

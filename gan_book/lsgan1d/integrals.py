@@ -585,7 +585,9 @@ def squared_cdf_expectation(x0, kappa, *, upper=False):
     $\kappa > 0$. Arrays broadcast. Verified for $|x_0| \le 300$ and
     $3\times10^{-4} \le \kappa \le 1.5\times10^3$.
     """
-    x0, kappa = np.broadcast_arrays(np.asarray(x0, float), np.asarray(kappa, float))
+    # NOTE: only finiteness and kappa > 0 are enforced; outside the verified ranges
+    # above the result is computed but its accuracy is not tested.
+    x0, kappa = np.broadcast_arrays(_checked("x0", x0), _checked("kappa", kappa, positive=True))
     shape = x0.shape
     # The selection below works on flat arrays; the shape is restored at the end.
     x0, kappa = x0.ravel(), kappa.ravel()
@@ -629,6 +631,19 @@ def _expectation_from_key(x0, kappa, key, d_key, upper):
     return base + 2.0 * key, 2.0 * kappa * key, 2.0 * d_key
 
 
+def _checked(name: str, value, *, positive: bool = False) -> np.ndarray:
+    """Return `value` as a float array; raise ValueError naming it if invalid."""
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)):
+        bad = float(array[~np.isfinite(array)].flat[0])
+        raise ValueError(f"{name} must be finite, got {name}={bad!r}; pass a finite number.")
+    if positive and np.any(array <= 0):
+        bad = float(array[array <= 0].flat[0])
+        raise ValueError(f"{name} must be positive, got {name}={bad!r}; pass a value "
+                         "greater than 0.")
+    return array
+
+
 def key_integral(alpha, beta, m, s):
     r"""Return $\tilde I_8 = \int_0^\infty \operatorname{erf}(\alpha x + \beta)\,
     \mathcal N(x; m, s)\,dx$ exactly, as $2\Phi_2(h_1, k; \rho) - \Phi(k)$.
@@ -640,7 +655,8 @@ def key_integral(alpha, beta, m, s):
     cost itself goes through `squared_cdf_expectation`, which keeps relative accuracy.
     """
     alpha, beta, m, s = np.broadcast_arrays(
-        *(np.asarray(v, float) for v in (alpha, beta, m, s))
+        _checked("alpha", alpha), _checked("beta", beta), _checked("m", m),
+        _checked("s", s, positive=True),
     )
     scale = np.sqrt(1.0 + 2.0 * alpha * alpha * s)
     h1 = SQRT2 * (beta + alpha * m) / scale
