@@ -309,3 +309,14 @@ def test_corrupt_checkpoint_is_not_called_malicious(tmp_path):
     with pytest.raises(ValueError, match="corrupt or truncated, or not a PyTorch checkpoint") as error:
         load_checkpoint(broken)
     assert "weights_only=False" not in str(error.value)
+
+
+def test_sample_rejects_non_png_output(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gan_book.dcgan", "sample", "--checkpoint", str(tmp_path),
+         "--out", str(tmp_path / "grid.jpg")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--out must name a .png file" in result.stderr
+    assert not (tmp_path / "grid.jpg").exists()

@@ -212,6 +212,9 @@ def run_train(args: argparse.Namespace) -> int:
 def run_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
+    if Path(args.out).suffix.lower() != ".png":
+        raise ValueError(f"--out must name a .png file (the grid is written as PNG), got "
+                         f"{args.out!r}")
     path = Path(args.checkpoint)
     if path.is_dir():
         path = path / CHECKPOINT_NAME
