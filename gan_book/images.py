@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from gan_book.files import write_atomically
 
 
 def to_uint8(
@@ -102,20 +103,11 @@ def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
             f"save_png needs a uint8 (H, W) or (H, W, 3) image, got {array.dtype} "
             f"{array.shape}; call make_grid or to_uint8 first"
         )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            Image.fromarray(array).save(handle, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
+    def write_png(handle) -> None:
+        Image.fromarray(array).save(handle, format="PNG")
+
+    return write_atomically(path, write_png)
 
 def save_grid(images: np.ndarray, path: str | os.PathLike[str], **grid_options) -> Path:
     """Tile `images` with `make_grid` and write the result as a PNG file."""

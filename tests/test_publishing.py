@@ -205,7 +205,9 @@ def test_offline_zip_opens_from_file_urls(browser, tmp_path, monkeypatch):
     page.close()
     assert not other, f"the offline page requested other URLs: {other}"
     assert not failed, f"failed requests: {failed}"
-    assert math["spans"] == 2 and math["typeset"] == 2 and math["errors"] == 0, math
+    assert math["spans"] == 2, math
+    assert math["typeset"] == 2, math
+    assert math["errors"] == 0, math
     assert images and all(images), images
     assert "@misc{gan_book" in cite_text
 

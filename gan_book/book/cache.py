@@ -27,7 +27,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 
 from gan_book.book import provenance
 from gan_book.book.environment import commit, hardware_summary, library_versions, now
+from gan_book.files import write_atomically
 
 PACKAGE = "gan_book"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -165,17 +165,7 @@ def cache_key(function: Callable[..., Any], args: tuple, kwargs: dict) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda handle: handle.write(data))
 
 
 CACHE_FORMAT = 2

@@ -103,7 +103,7 @@ def on_pre_build(config):
 
     if os.environ.get(SKIP_TESTS_VARIABLE) == "1":
         # The test suite sets this for the builds it makes, because it runs the same
-        # unit tests itself; the pages then say that the tests were not run.
+        # unit tests itself. The pages then state that the tests were not run.
         log.info("build-time tests skipped (%s=1)", SKIP_TESTS_VARIABLE)
         _build.update(chapters=_in_nav_order(verification.chapter_tests(Path(config.docs_dir)),
                                              config), report=None)

@@ -20,8 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan_book.book.cache import _write_atomically, cache_dir
+from gan_book.book.cache import cache_dir
 from gan_book.book.environment import ROOT, commit, library_versions, now
+from gan_book.files import write_atomically
 
 EXCLUDED_MARKERS = "not slow and not site and not browser"
 
@@ -115,7 +116,7 @@ def run_tests(files: list[str]) -> dict:
     report = {"tests": raw["tests"], "seconds": round(seconds, 2), "commit": commit(),
               "date": now(), "versions": library_versions(), "files": files,
               "source_key": key}
-    _write_atomically(stored, json.dumps(report, indent=1).encode("utf-8"))
+    write_atomically(stored, lambda handle: handle.write(json.dumps(report, indent=1).encode()))
     report["reused"] = False
     return report
 

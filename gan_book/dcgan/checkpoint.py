@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from gan_book.files import write_atomically
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -28,36 +29,9 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Write `state` to `path` atomically and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    return write_atomically(
+        path, lambda handle: torch.save({"format_version": FORMAT_VERSION, **state}, handle)
     )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            torch.save({"format_version": FORMAT_VERSION, **state}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-    return path
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable; a no-op where folders cannot be opened (Windows)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -72,7 +46,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"checkpoint {path} not found")
     if not zipfile.is_zipfile(path):
         # torch.save has written zip archives since PyTorch 1.6; anything else is not a
-        # checkpoint of this package (or is truncated), whatever its pickle says.
+        # checkpoint of this package (or is truncated), whatever pickle it contains.
         raise ValueError(
             f"checkpoint {path} is corrupt or truncated, or not a PyTorch checkpoint at all "
             "(torch.save writes a zip archive and this file is none); pass a checkpoint.pt "
